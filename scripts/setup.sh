@@ -22,3 +22,6 @@ for requirements in "$VENV"/lib/python*/site-packages/ansible_test/_internal/pyt
   mkdir -p "$HOME/.ansible/test/cache"
   cp scripts/get_pip_bootstrap.py "$HOME/.ansible/test/cache/get_pip_${version//./_}.py"
 done
+# Playbooks run from the checkout find the collection through this link.
+mkdir -p .cache/collections/ansible_collections/waldur
+ln -sfn ../../../.. .cache/collections/ansible_collections/waldur/cloud

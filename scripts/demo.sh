@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The main job: the demo playbook against a real Waldur when WALDUR_API_URL and WALDUR_API_TOKEN
+# are set, otherwise against the bundled emulator.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export ANSIBLE_COLLECTIONS_PATH="$PWD/.cache/collections"
+export ANSIBLE_PYTHON_INTERPRETER="$PWD/.venv/bin/python"
+playbook=(.venv/bin/ansible-playbook playbooks/demo.yml "$@")
+if [ -n "${WALDUR_API_URL:-}" ] && [ -n "${WALDUR_API_TOKEN:-}" ]; then
+  echo "Running the demo against $WALDUR_API_URL"
+  exec "${playbook[@]}"
+fi
+exec .venv/bin/python scripts/with_emulator.py --images 700 --tenants 12 --settings 3 --seed 1 -- "${playbook[@]}"
