@@ -1,0 +1,71 @@
+"""Command line: ``python -m tests.emulator --port 0 --images 700`` (run from the repository root).
+
+Prints one JSON line ``{"url": ..., "tokens": {...}}`` on stdout once it serves, then serves
+until SIGTERM or SIGINT, when it writes the requested dumps and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+
+from .dataset import dump_dataset, generate_dataset, load_dataset
+from .server import WaldurEmulator
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m tests.emulator", description="Waldur API emulator (loopback only).")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default)")
+    parser.add_argument("--images", type=int, default=700, help="images to generate (default 700)")
+    parser.add_argument("--tenants", type=int, default=12, help="tenants to generate (default 12)")
+    parser.add_argument("--settings", type=int, default=3, help="OpenStack service settings to generate (default 3)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    parser.add_argument("--latency-ms", type=float, default=0, help="delay added to every API response, in ms")
+    parser.add_argument("--dataset", help="serve this data set file (dump format) instead of generating one")
+    parser.add_argument("--dump-dataset", help="write the served data set with its truth to this file, before serving")
+    parser.add_argument("--dump-requests", help="write the request counts to this file at exit")
+    parser.add_argument("--legacy-fields", action="store_true",
+                        help="behave like an older server (image objects without backend_id and the 8.x fields, no dedup)")
+    parser.add_argument("--server-version", help="emulate this Waldur version (e.g. 7.9.0, 8.0.0, 8.0.8)")
+    parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.dataset:
+        dataset = load_dataset(args.dataset)
+    else:
+        dataset = generate_dataset(images=args.images, tenants=args.tenants, settings=args.settings, seed=args.seed)
+    emulator = WaldurEmulator(dataset, port=args.port, host=args.host, latency_ms=args.latency_ms,
+                              legacy_fields=args.legacy_fields, server_version=args.server_version, verbose=args.verbose)
+    if args.dump_dataset:
+        dump_dataset(emulator.dataset, args.dump_dataset, server_version=emulator.server_version)
+    stop = threading.Event()
+
+    def on_signal(_signum, _frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    emulator.start()
+    try:
+        sys.stdout.write(json.dumps({"url": emulator.url, "tokens": emulator.tokens}) + "\n")
+        sys.stdout.flush()
+        while not stop.wait(0.5):
+            pass
+    finally:
+        emulator.stop()
+        if args.dump_requests:
+            with open(args.dump_requests, "w", encoding="utf-8") as handle:
+                json.dump(emulator.request_counts(), handle, indent=1, sort_keys=True)
+                handle.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

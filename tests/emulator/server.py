@@ -1,0 +1,835 @@
+"""HTTP/1.1 server emulating the Waldur endpoints the collection talks to.
+
+See CONTRACT.md (shared/waldur-api) for the behaviour and README.md for the interfaces.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import math
+import socket
+import struct
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlparse, urlsplit, urlunsplit
+
+from . import routes
+from .dataset import generate_dataset
+from .store import DEFAULT_SERVER_VERSION, LEGACY_SERVER_VERSION, TENANT_FIELDS, SETTINGS_FIELDS, Store, dumps, hex_uuid
+
+DEFAULT_PAGE_SIZE = 10
+MAX_PAGE_SIZE = 300
+ALLOW_READ_ONLY = "GET, HEAD, OPTIONS"
+ALLOW_DETAIL_RW = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
+VARY = "Accept, Accept-Language, Cookie"
+CONTROL_PREFIX = "/__emulator__/"
+REQUEST_LOG_SIZE = 100000  # requests kept in ``WaldurEmulator.requests`` (the counts are never capped)
+SETTINGS_TYPES = ("OpenStack", "OpenStackTenant", "SLURM", "Remote", "Azure", "Rancher", "VMware")
+MISSING_CREDENTIALS = "Authentication credentials were not provided."
+FAULT_PAGES = {
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Temporarily Unavailable",
+    504: "Gateway Time-out",
+}
+
+
+class ApiError(Exception):
+    """An error response: status and JSON-able body."""
+
+    def __init__(self, status, body, headers=()):
+        super().__init__(status)
+        self.status = status
+        self.body = body
+        self.headers = tuple(headers)
+
+
+def _bool_widget(value):
+    """django-filter BooleanWidget: true/false/1/0 (any case), anything else -> None."""
+    if value is None:
+        return None
+    return {"1": True, "0": False, "true": True, "false": False}.get(value.lower())
+
+
+def _drf_boolean(value):
+    """DRF BooleanField parsing; raises ValueError for anything else."""
+    if value in ("t", "T", "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", "1"):
+        return True
+    if value in ("f", "F", "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF", "0"):
+        return False
+    raise ValueError(value)
+
+
+def _remove_query_param(url, key):
+    scheme, netloc, path, query, fragment = urlsplit(url)
+    query_dict = parse_qs(query, keep_blank_values=True)
+    query_dict.pop(key, None)
+    return urlunsplit((scheme, netloc, path, urlencode(sorted(query_dict.items()), doseq=True), fragment))
+
+
+def _replace_query_param(url, key, value):
+    scheme, netloc, path, query, fragment = urlsplit(url)
+    query_dict = parse_qs(query, keep_blank_values=True)
+    query_dict[key] = [str(value)]
+    return urlunsplit((scheme, netloc, path, urlencode(sorted(query_dict.items()), doseq=True), fragment))
+
+
+class Request:
+    """What a handler needs from one HTTP request."""
+
+    def __init__(self, method, raw_path, headers, host):
+        self.method = method
+        self.headers = headers
+        if raw_path.startswith(("http://", "https://")):
+            parts = urlsplit(raw_path)
+            raw_path = parts.path + ("?" + parts.query if parts.query else "")
+        path, _sep, query = raw_path.partition("?")
+        self.path = path or "/"
+        # Django resolves the percent-decoded path (PATH_INFO).
+        self.route_path = unquote(self.path)
+        self.query = query
+        self.host = host
+        self.pairs = parse_qsl(query, keep_blank_values=True)
+        self.params = {}
+        self.multi = {}
+        for key, value in self.pairs:
+            self.params[key] = value
+            self.multi.setdefault(key, []).append(value)
+        self.user = None
+
+    @property
+    def prefix(self):
+        return "http://" + self.host
+
+    def absolute_uri(self):
+        return self.prefix + self.path + ("?" + self.query if self.query else "")
+
+
+class _Paginated:
+    """A page of a list: the slice bounds and the headers the real paginator sends."""
+
+    def __init__(self, request, count):
+        params = request.params
+        page_size = DEFAULT_PAGE_SIZE
+        if "page_size" in params:
+            try:
+                value = int(params["page_size"])
+            except ValueError:
+                value = 0
+            if value > 0:
+                page_size = min(value, MAX_PAGE_SIZE)
+        num_pages = max(1, int(math.ceil(count / float(page_size))))
+        raw = params.get("page") or "1"
+        if raw == "last":
+            number = num_pages
+        else:
+            try:
+                number = int(raw)
+            except ValueError:
+                raise ApiError(404, {"detail": "Invalid page."}) from None
+            if number < 1 or number > num_pages:
+                raise ApiError(404, {"detail": "Invalid page."})
+        self.count = count
+        self.number = number
+        self.num_pages = num_pages
+        self.start = (number - 1) * page_size
+        self.stop = min(count, number * page_size)
+        url = request.absolute_uri()
+        links = [("first", _remove_query_param(url, "page"))]
+        if number > 1:
+            links.append(("prev", _remove_query_param(url, "page") if number == 2 else _replace_query_param(url, "page", number - 1)))
+        if number < num_pages:
+            links.append(("next", _replace_query_param(url, "page", number + 1)))
+        links.append(("last", _remove_query_param(url, "page") if num_pages == 1 else _replace_query_param(url, "page", num_pages)))
+        self.link = ", ".join('<%s>; rel="%s"' % (link, rel) for rel, link in links)
+
+    def headers(self):
+        return (("X-Result-Count", str(self.count)), ("Link", self.link))
+
+
+class Fault:
+    """A canned failure, as a reverse proxy in front of Waldur would produce it."""
+
+    def __init__(self, status=502, count=1, path=None, kind=None, retry_after=None, body=None, content_type=None):
+        self.status = int(status)
+        self.count = int(count)
+        self.path = path
+        self.kind = kind or ("reset" if self.status == 0 else "html")
+        self.retry_after = retry_after if retry_after is not None else ("1" if self.status == 429 else None)
+        self.body = body
+        self.content_type = content_type
+
+    def matches(self, path):
+        return self.count > 0 and (self.path is None or path.startswith(self.path))
+
+
+class Api:
+    """The request -> (status, headers, body) logic, independent of the socket layer."""
+
+    def __init__(self, store):
+        self.store = store
+
+    # ------------------------------------------------------------ dispatch
+    def handle(self, request):
+        """Return (status, headers, body bytes, allow) for an API request."""
+        match = routes.resolve(request.route_path)
+        if match is None:
+            if not request.route_path.endswith("/") and routes.resolve(request.route_path + "/") is not None:
+                location = request.path + "/" + ("?" + request.query if request.query else "")
+                return "redirect", location
+            return 404, (), dumps({"detail": "Not found."}), None
+        if not match.served:
+            return 404, (), dumps({"detail": "Not found."}), None
+        name = match.url_name
+        detail = name.endswith("-detail")
+        allow = ALLOW_DETAIL_RW if detail and not name.startswith("openstack-image") else ALLOW_READ_ONLY
+        try:
+            request.user = self.authenticate(request)
+            if request.method == "OPTIONS":
+                return 200, (), dumps(self.options_body(name)), allow
+            if request.method not in ("GET", "HEAD"):
+                raise ApiError(405, {"detail": 'Method "%s" not allowed.' % request.method})
+            snap = self.store.snapshot()
+            if name == "openstack-image-list":
+                status, headers, body = self.image_list(snap, request)
+            elif name == "openstack-image-usage-stats":
+                status, headers, body = self.usage_stats(snap, request)
+            elif name == "openstack-image-detail":
+                status, headers, body = self.image_detail(snap, request, match.kwargs["uuid"])
+            elif name == "openstack-tenant-list":
+                status, headers, body = self.tenant_list(snap, request)
+            elif name == "openstack-tenant-detail":
+                status, headers, body = self.tenant_detail(snap, request, match.kwargs["uuid"])
+            elif name == "servicesettings-list":
+                status, headers, body = self.settings_list(snap, request)
+            else:
+                status, headers, body = self.settings_detail(snap, request, match.kwargs["uuid"])
+        except ApiError as err:
+            return err.status, err.headers, dumps(err.body), allow
+        return status, headers, body, allow
+
+    def authenticate(self, request):
+        header = request.headers.get("Authorization")
+        parts = header.split() if header else []
+        keywords = ("token", "bearer") if self.store.features.bearer else ("token",)
+        if not parts or parts[0].lower() not in keywords:
+            raise ApiError(401, {"detail": MISSING_CREDENTIALS}, [("WWW-Authenticate", "Token")])
+        if len(parts) == 1:
+            raise ApiError(401, {"detail": "Invalid token header. No credentials provided."}, [("WWW-Authenticate", "Token")])
+        if len(parts) > 2:
+            raise ApiError(401, {"detail": "Invalid token header. Token string should not contain spaces."},
+                           [("WWW-Authenticate", "Token")])
+        user = self.store.user_for_token(parts[1])
+        if user is None:
+            raise ApiError(401, {"detail": "Invalid token."}, [("WWW-Authenticate", "Token")])
+        if user.get("expired"):
+            raise ApiError(401, {"detail": "Token has expired."}, [("WWW-Authenticate", "Token")])
+        return user
+
+    @staticmethod
+    def options_body(name):
+        label = name.replace("-", " ").replace("_", " ").title()
+        return {
+            "name": label,
+            "description": "",
+            "renders": ["application/json", "text/html"],
+            "parses": ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"],
+        }
+
+    # --------------------------------------------------------------- images
+    def image_constraints(self, snap, request):
+        """Validate the list filters like the real FilterSet; return (show_duplicates, constraints)."""
+        features = snap.features
+        params = request.params
+        errors = collections.OrderedDict()
+
+        def char(key):
+            value = params.get(key)
+            if value is None:
+                return None
+            if "\x00" in value:
+                errors[key] = ["Null characters are not allowed."]
+                return None
+            return value.strip() or None
+
+        def uuid_value(key):
+            value = char(key)
+            if value is None:
+                return None
+            hexed = hex_uuid(value)
+            if hexed is None:
+                errors[key] = ["Enter a valid UUID."]
+            return hexed
+
+        tenant_uuid = uuid_value("tenant_uuid")
+        tenant = char("tenant")
+        name = char("name")
+        name_exact = char("name_exact")
+        settings_uuid = uuid_value("settings_uuid")
+        settings_url = char("settings")
+        offering_uuid = uuid_value("offering_uuid") if features.offering_filter else None
+        if errors:
+            raise ApiError(400, dict(errors))
+        nothing = ("nothing", True)
+        cons = []
+        if tenant_uuid is not None:
+            cons.append(("tenant", tenant_uuid))
+        if tenant is not None:
+            # SERVER: the value is looked up as a uuid, never parsed as a URL.
+            hexed = hex_uuid(tenant)
+            cons.append(("tenant", hexed) if hexed else nothing)
+        if name is not None:
+            cons.append(("name", name.upper()))
+        if name_exact is not None:
+            cons.append(("name_exact", name_exact))
+        if settings_uuid is not None:
+            cons.append(("settings", settings_uuid))
+        if settings_url is not None:
+            cons.append(self.settings_url_constraint(settings_url))
+        if offering_uuid is not None:
+            scope = snap.offering_scope(offering_uuid)
+            cons.append(scope if scope else nothing)
+        dup = False
+        if features.show_duplicate_names:
+            dup = bool(_bool_widget(params.get("show_duplicate_names")))
+        if features.rescue_filter:
+            rescue = _bool_widget(params.get("is_rescue_image"))
+            if rescue is not None:
+                cons.append(("rescue", rescue))
+        if nothing in cons:
+            cons = [nothing]
+        return dup, tuple(cons)
+
+    @staticmethod
+    def settings_url_constraint(value):
+        path = urlparse(value).path
+        if not path.startswith("/"):
+            return ("nothing", True)
+        match = routes.resolve(path)
+        if match is None:
+            raise ApiError(404, routes.not_found_body(path))
+        if match.url_name != "servicesettings-detail":
+            return ("nothing", True)
+        hexed = hex_uuid(match.kwargs.get("uuid"))
+        return ("settings", hexed) if hexed else ("nothing", True)
+
+    def image_list(self, snap, request):
+        dup, cons = self.image_constraints(snap, request)
+        images = snap.filter_images(request.user, dup, cons)
+        page = _Paginated(request, len(images))
+        prefix = request.prefix
+        frags = [snap.image_fragment(img, prefix) for img in images[page.start:page.stop]]
+        return 200, page.headers(), b"[" + b",".join(frags) + b"]"
+
+    def image_detail(self, snap, request, raw_uuid):
+        hexed = hex_uuid(raw_uuid)
+        img = snap.images.get(hexed) if hexed else None
+        if img is None or not snap.can_see_image(request.user, img):
+            raise ApiError(404, {"detail": "No Image matches the given query."})
+        return 200, (), snap.image_fragment(img, request.prefix)
+
+    # ---------------------------------------------------------- usage stats
+    def usage_stats(self, snap, request):
+        params = request.params
+        errors = collections.OrderedDict()
+        providers = None
+        shared = False
+        if request.pairs:
+            if "service_provider" not in request.multi:
+                errors["service_provider"] = ["This field is required."]
+            else:
+                providers = frozenset(hex_uuid(v.strip()) or v for v in request.multi["service_provider"])
+            if "shared" in params:
+                try:
+                    shared = _drf_boolean(params["shared"])
+                except ValueError:
+                    errors["shared"] = ["Must be a valid boolean."]
+        if errors:
+            raise ApiError(400, dict(errors))
+        rows = snap.usage_rows(providers, shared)
+        page = _Paginated(request, len(rows))
+        return 200, page.headers(), b"[" + b",".join(rows[page.start:page.stop]) + b"]"
+
+    # ------------------------------------------------------ tenants/settings
+    @staticmethod
+    def _list_filters(request, uuid_keys, text_keys=("name", "name_exact")):
+        params = request.params
+        errors = collections.OrderedDict()
+        out = {}
+        for key in text_keys + uuid_keys:
+            value = params.get(key)
+            if value is None:
+                continue
+            if "\x00" in value:
+                errors[key] = ["Null characters are not allowed."]
+                continue
+            value = value.strip()
+            if not value:
+                continue
+            if key in uuid_keys:
+                hexed = hex_uuid(value)
+                if hexed is None:
+                    errors[key] = ["Enter a valid UUID."]
+                    continue
+                value = hexed
+            out[key] = value
+        return out, errors
+
+    @staticmethod
+    def _name_ok(filters, name):
+        if "name" in filters and filters["name"].upper() not in name.upper():
+            return False
+        return "name_exact" not in filters or filters["name_exact"] == name
+
+    @staticmethod
+    def _select(request, obj, order):
+        fields = request.multi.get("field")
+        if not fields:
+            return obj
+        wanted = set(fields)
+        return {key: obj[key] for key in order if key in wanted and key in obj}
+
+    def _page_body(self, request, objects, order):
+        page = _Paginated(request, len(objects))
+        body = dumps([self._select(request, obj, order) for obj in objects[page.start:page.stop]])
+        return 200, page.headers(), body
+
+    def tenant_list(self, snap, request):
+        filters, errors = self._list_filters(request, ("project_uuid", "customer_uuid", "service_settings_uuid"))
+        if errors:
+            raise ApiError(400, dict(errors))
+        tenants = []
+        for tenant in snap.visible_tenants(request.user):
+            if not self._name_ok(filters, tenant["name"]):
+                continue
+            if "project_uuid" in filters and tenant["project_uuid"] != filters["project_uuid"]:
+                continue
+            if "service_settings_uuid" in filters and tenant["service_settings_uuid"] != filters["service_settings_uuid"]:
+                continue
+            if "customer_uuid" in filters:
+                project = snap.projects.get(tenant["project_uuid"], {})
+                if project.get("customer_uuid") != filters["customer_uuid"]:
+                    continue
+            tenants.append(snap.tenant_dict(tenant, request.prefix))
+        return self._page_body(request, tenants, TENANT_FIELDS)
+
+    def tenant_detail(self, snap, request, raw_uuid):
+        hexed = hex_uuid(raw_uuid)
+        tenant = snap.tenants.get(hexed) if hexed else None
+        if tenant is None or hexed not in snap.user_tenant_uuids(request.user):
+            raise ApiError(404, {"detail": "No Tenant matches the given query."})
+        return 200, (), dumps(self._select(request, snap.tenant_dict(tenant, request.prefix), TENANT_FIELDS))
+
+    def settings_list(self, snap, request):
+        filters, errors = self._list_filters(request, ("customer_uuid",), ("name", "name_exact", "type"))
+        if "type" in filters and filters["type"] not in SETTINGS_TYPES:
+            errors["type"] = ["Select a valid choice. %s is not one of the available choices." % filters["type"]]
+        if errors:
+            raise ApiError(400, dict(errors))
+        shared = _bool_widget(request.params.get("shared"))
+        staff = request.user["is_staff"]
+        items = []
+        for sett in snap.visible_settings(request.user):
+            if not self._name_ok(filters, sett["name"]):
+                continue
+            if "type" in filters and sett["type"] != filters["type"]:
+                continue
+            if "customer_uuid" in filters and sett["customer_uuid"] != filters["customer_uuid"]:
+                continue
+            if shared is not None and bool(sett["shared"]) is not shared:
+                continue
+            items.append(snap.settings_dict(sett, request.prefix, staff))
+        return self._page_body(request, items, SETTINGS_FIELDS)
+
+    def settings_detail(self, snap, request, raw_uuid):
+        hexed = hex_uuid(raw_uuid)
+        sett = snap.settings.get(hexed) if hexed else None
+        if sett is None or hexed not in snap.user_settings_uuids(request.user):
+            raise ApiError(404, {"detail": "No ServiceSettings matches the given query."})
+        obj = snap.settings_dict(sett, request.prefix, request.user["is_staff"])
+        return 200, (), dumps(self._select(request, obj, SETTINGS_FIELDS))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "WaldurEmulator/1.0"
+    sys_version = "Python/%d.%d" % sys.version_info[:2]
+    timeout = 300
+
+    def setup(self):
+        super().setup()
+        # Headers and body go out in separate writes: without this, Nagle's algorithm and the
+        # client's delayed ACK add ~40 ms to some responses.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def handle(self):
+        try:
+            super().handle()
+        except (ConnectionError, socket.timeout):
+            self.close_connection = True
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        if self.server.emulator.verbose:
+            sys.stderr.write("%s - %s\n" % (self.address_string(), format % args))
+
+    def send_response(self, code, message=None):
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
+        self.send_header("Server", self.version_string())
+
+    def do_GET(self):
+        self._serve("GET")
+
+    def do_HEAD(self):
+        self._serve("HEAD")
+
+    def do_POST(self):
+        self._serve("POST")
+
+    def do_PUT(self):
+        self._serve("PUT")
+
+    def do_PATCH(self):
+        self._serve("PATCH")
+
+    def do_DELETE(self):
+        self._serve("DELETE")
+
+    def do_OPTIONS(self):
+        self._serve("OPTIONS")
+
+    def _read_body(self):
+        length = self.headers.get("Content-Length")
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True
+            return b""
+        try:
+            size = int(length) if length else 0
+        except ValueError:
+            self.close_connection = True
+            return b""
+        return self.rfile.read(size) if size > 0 else b""
+
+    def _serve(self, method):
+        emulator = self.server.emulator
+        body_in = self._read_body()
+        host = self.headers.get("Host") or emulator.netloc
+        request = Request(method, self.path, self.headers, host)
+        if request.path.startswith(CONTROL_PREFIX):
+            self._control(request, body_in)
+            return
+        emulator.record(request)
+        if emulator.latency_ms:
+            time.sleep(emulator.latency_ms / 1000.0)
+        emulator.run_hooks(request)
+        fault = emulator.take_fault(request.path)
+        if fault is not None:
+            self._fault(fault)
+            return
+        try:
+            result = emulator.api.handle(request)
+        except Exception as exc:  # pylint: disable=broad-except
+            sys.stderr.write("waldur emulator: internal error on %s %s: %r\n" % (method, self.path, exc))
+            result = (500, (), dumps({"detail": "Emulator internal error."}), None)
+        if result[0] == "redirect":
+            self._redirect(result[1])
+            return
+        status, headers, body, allow = result
+        self._send(status, body, headers, allow)
+
+    def _send(self, status, body, headers=(), allow=None, content_type="application/json"):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Vary", VARY)
+        if allow:
+            self.send_header("Allow", allow)
+        self.send_header("X-Frame-Options", "DENY")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Language", "en")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _redirect(self, location):
+        # Django's CommonMiddleware (APPEND_SLASH): no body, no Content-Length, connection closed.
+        self.send_response(301)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Location", location)
+        self.send_header("Vary", "Accept-Language, Cookie")
+        self.send_header("Content-Language", "en")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+
+    def _fault(self, fault):
+        if fault.kind == "reset":
+            # Abortive close: the client sees a connection reset, no response at all.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            try:
+                self.connection.close()
+            except OSError:
+                pass
+            return
+        title = FAULT_PAGES.get(fault.status, "Error")
+        if fault.body is not None:
+            body = fault.body.encode("utf-8") if isinstance(fault.body, str) else fault.body
+        else:
+            body = ("<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n<center><h1>%d %s</h1></center>\r\n"
+                    "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n" % (fault.status, title, fault.status, title)).encode("ascii")
+        self.send_response(fault.status)
+        self.send_header("Content-Type", fault.content_type or "text/html")
+        if fault.retry_after is not None:
+            self.send_header("Retry-After", str(fault.retry_after))
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _control(self, request, body_in):
+        emulator = self.server.emulator
+        path = request.path
+        status, payload = 404, {"detail": "Not found."}
+        if path == CONTROL_PREFIX + "requests":
+            if request.method in ("GET", "HEAD"):
+                if _bool_widget(request.params.get("detail")):
+                    payload = {"counts": emulator.request_counts(),
+                               "requests": [[m, p, [list(h) for h in hs]] for m, p, hs in emulator.requests]}
+                else:
+                    payload = emulator.request_counts()
+                status = 200
+            elif request.method == "DELETE":
+                emulator.reset_requests()
+                status, payload = 200, {}
+        elif path == CONTROL_PREFIX + "faults":
+            if request.method == "POST":
+                try:
+                    spec = json.loads(body_in.decode("utf-8") or "{}")
+                    emulator.add_fault(**spec)
+                    status, payload = 200, {"faults": emulator.pending_faults()}
+                except (ValueError, TypeError) as exc:
+                    status, payload = 400, {"detail": str(exc)}
+            elif request.method == "DELETE":
+                emulator.clear_faults()
+                status, payload = 200, {}
+            elif request.method == "GET":
+                status, payload = 200, {"faults": emulator.pending_faults()}
+        elif path == CONTROL_PREFIX + "dataset" and request.method == "GET":
+            status, payload = 200, emulator.dataset
+        self._send(status, dumps(payload))
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    block_on_close = False
+
+    def __init__(self, address, emulator):
+        self.emulator = emulator
+        self._open = set()
+        self._open_lock = threading.Lock()
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, _Handler)
+
+    def process_request(self, request, client_address):
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request, client_address):
+        if self.emulator.verbose:
+            super().handle_error(request, client_address)
+
+    def close_open_connections(self):
+        with self._open_lock:
+            sockets = list(self._open)
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class WaldurEmulator:
+    """A Waldur API emulator serving a data set on loopback.
+
+    ``with WaldurEmulator(generate_dataset(), port=0) as emu: requests.get(emu.url + ...)``
+    """
+
+    def __init__(self, dataset=None, port=0, latency_ms=0, legacy_fields=False, host="127.0.0.1",
+                 server_version=None, verbose=False):
+        if dataset is None:
+            dataset = generate_dataset()
+        if server_version is None:
+            server_version = LEGACY_SERVER_VERSION if legacy_fields else DEFAULT_SERVER_VERSION
+        self.server_version = server_version
+        self.store = Store(dataset, server_version=server_version)
+        self.api = Api(self.store)
+        self.host = host
+        self.port = port
+        self.latency_ms = latency_ms
+        self.verbose = verbose
+        self._server = None
+        self._thread = None
+        self._req_lock = threading.Lock()
+        self._counts = collections.Counter()
+        self._requests = collections.deque(maxlen=REQUEST_LOG_SIZE)
+        self._faults = []
+        self._hooks = []
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self):
+        if self._server is not None:
+            return self
+        self.store.warm_up()
+        self._server = _Server((self.host, self.port), self)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name="waldur-emulator-%d" % self.port, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.close_open_connections()
+        server.server_close()
+        self._thread.join(timeout=10)
+        self._thread = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    @property
+    def netloc(self):
+        host = "[%s]" % self.host if ":" in self.host else self.host
+        return "%s:%d" % (host, self.port)
+
+    @property
+    def url(self):
+        return "http://" + self.netloc
+
+    @property
+    def tokens(self):
+        return {name: user["token"] for name, user in self.store.users.items()}
+
+    @property
+    def dataset(self):
+        """The current data set with its truth (recomputed after mutations).  Read-only."""
+        return self.store.export(truth=True)
+
+    # ------------------------------------------------------------- mutation
+    def add_image(self, name, settings_uuid, tenant_uuids=(), **fields):
+        return self.store.add_image(name, settings_uuid, tenant_uuids, **fields)
+
+    def remove_image(self, image_uuid):
+        return self.store.remove_image(image_uuid)
+
+    def update_image(self, image_uuid, **changes):
+        return self.store.update_image(image_uuid, **changes)
+
+    def add_instance(self, image_name, settings_uuid, state="ACTIVE"):
+        return self.store.add_instance(image_name, settings_uuid, state)
+
+    def load_dataset(self, dataset):
+        """Replace the whole data set (caches are dropped)."""
+        self.store.load(dataset)
+
+    # ------------------------------------------------------ faults and hooks
+    def add_fault(self, status=502, count=1, path=None, kind=None, retry_after=None, body=None, content_type=None):
+        """Answer the next ``count`` requests (whose path starts with ``path``) with a proxy-style
+        failure: an HTML page with ``status`` (429 gets Retry-After), or kind="reset" (status 0)
+        to reset the connection without an answer."""
+        fault = Fault(status, count, path, kind, retry_after, body, content_type)
+        with self._req_lock:
+            self._faults.append(fault)
+        return fault
+
+    def clear_faults(self):
+        with self._req_lock:
+            self._faults = []
+
+    def pending_faults(self):
+        with self._req_lock:
+            return [{"status": f.status, "count": f.count, "path": f.path, "kind": f.kind} for f in self._faults if f.count > 0]
+
+    def take_fault(self, path):
+        with self._req_lock:
+            for fault in self._faults:
+                if fault.matches(path):
+                    fault.count -= 1
+                    return fault
+        return None
+
+    def add_hook(self, hook):
+        """``hook(method, path, params)`` runs before each API request is answered (in the
+        handler thread), e.g. to change the data between two pages."""
+        with self._req_lock:
+            self._hooks.append(hook)
+
+    def clear_hooks(self):
+        with self._req_lock:
+            self._hooks = []
+
+    def run_hooks(self, request):
+        with self._req_lock:
+            hooks = list(self._hooks)
+        for hook in hooks:
+            hook(request.method, request.path, dict(request.params))
+
+    # ------------------------------------------------------------ accounting
+    def record(self, request):
+        headers = []
+        for name, value in request.headers.items():
+            if name.lower() == "authorization":
+                parts = value.split()
+                value = (parts[0] + " <redacted>") if parts else "<redacted>"
+            headers.append((name, value))
+        full = request.path + ("?" + request.query if request.query else "")
+        with self._req_lock:
+            self._counts["%s %s" % (request.method, request.path)] += 1
+            self._requests.append((request.method, full, tuple(headers)))
+
+    def request_counts(self):
+        """{"METHOD /path/": count} of the API requests served (control paths excluded)."""
+        with self._req_lock:
+            return dict(self._counts)
+
+    def request_count(self, method=None, path=None):
+        """Number of recorded requests matching ``method`` and/or exact ``path``."""
+        total = 0
+        for key, count in self.request_counts().items():
+            meth, _sep, req_path = key.partition(" ")
+            if (method is None or meth == method) and (path is None or req_path == path):
+                total += count
+        return total
+
+    def reset_requests(self):
+        with self._req_lock:
+            self._counts.clear()
+            self._requests.clear()
+
+    @property
+    def requests(self):
+        """[(method, path with query, ((header, value), ...))], Authorization values redacted;
+        the last 100,000 requests."""
+        with self._req_lock:
+            return list(self._requests)

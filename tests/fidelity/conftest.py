@@ -1,0 +1,50 @@
+"""Fixtures for the emulator's fidelity and behaviour tests."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from tests.emulator import WaldurEmulator, generate_dataset  # noqa: E402  pylint: disable=wrong-import-position
+
+SAMPLES_DIR = Path(__file__).resolve().parents[3] / "shared" / "waldur-api" / "samples"
+
+
+@pytest.fixture(scope="session")
+def dataset700():
+    """The default data set: 700 images, 12 tenants, 3 OpenStack settings, seed 1."""
+    return generate_dataset(images=700, tenants=12, settings=3, seed=1)
+
+
+@pytest.fixture(scope="session")
+def emu(dataset700):
+    """A shared 8.x emulator.  Tests using it must not mutate its data."""
+    with WaldurEmulator(dataset700) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def legacy_emu(dataset700):
+    """A shared emulator serving the older shape of the recorded samples."""
+    with WaldurEmulator(dataset700, legacy_fields=True) as server:
+        yield server
+
+
+@pytest.fixture
+def fresh_emu():
+    """A private emulator (small data set) that a test may mutate."""
+    with WaldurEmulator(generate_dataset(images=60, tenants=6, settings=3, seed=7)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def samples_dir():
+    if not SAMPLES_DIR.is_dir():
+        pytest.skip("recorded samples not found at %s (shared/ beside the checkout)" % SAMPLES_DIR)
+    return SAMPLES_DIR
