@@ -376,12 +376,13 @@ class WaldurClient:
                 "checked for completeness" % (url, count), url=url) from None
         return Page(payload, total)
 
-    def list_all(self, path, params=(), fields=()):
+    def list_all(self, path, params=(), fields=(), key="uuid"):
         """Every object of a list, in server order, checked against the announced total.
 
-        Pages after the first are fetched in parallel (``max_workers``). If the total changes
-        while the list is read (objects added or removed), the listing starts again, a bounded
-        number of times; a listing that never settles fails rather than returning a partial list.
+        Pages after the first are fetched in parallel (``max_workers``). An object that a shifting
+        page boundary repeats is dropped (by ``key``); if the total changes while the list is read,
+        or objects were repeated and so others missed, the listing starts again, a bounded number
+        of times. A listing that never settles fails rather than returning a partial list.
         """
         params = list(params) + [("field", name) for name in fields]
         problem = None
@@ -391,7 +392,10 @@ class WaldurClient:
             pages = [first] + self.map(lambda number: self.get_page(path, params, number), range(2, page_count + 1))
             problem = self._paging_problem(pages)
             if problem is None:
-                return self._merge(pages)
+                merged = self._merge(pages, key)
+                if len(merged) == first.total:
+                    return merged
+                problem = "%d objects were repeated across pages, so as many were missed" % (first.total - len(merged))
             self.log("listing %s again: %s" % (self.url_for(path, params), problem))
         raise WaldurResponseError("the list at %s could not be read consistently in %d attempts: %s" % (
             self.url_for(path, params), LISTING_ATTEMPTS, problem), url=self.url_for(path, params))
@@ -407,17 +411,17 @@ class WaldurClient:
         return None
 
     @staticmethod
-    def _merge(pages):
+    def _merge(pages, key):
         """Concatenate pages, dropping an object that a shifting page boundary repeated."""
         seen = set()
         merged = []
         for page in pages:
             for item in page.items:
-                key = item.get("uuid") if isinstance(item, dict) else None
-                if key is not None:
-                    if key in seen:
+                identity = item.get(key) if isinstance(item, dict) else None
+                if identity is not None:
+                    if identity in seen:
                         continue
-                    seen.add(key)
+                    seen.add(identity)
                 merged.append(item)
         return merged
 

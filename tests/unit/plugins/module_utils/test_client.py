@@ -203,13 +203,27 @@ def test_missing_result_count_is_an_error(scripted):
     assert "X-Result-Count" in str(error.value)
 
 
-def test_duplicates_across_pages_are_dropped(scripted):
+def test_a_repeated_object_means_one_was_missed_so_the_listing_restarts(scripted):
     client = make_client(page_size=2)
     scripted.install(client, [
         (IMAGES + "?page_size=2", scripted.json([image(1), image(2)], total=3)),
         (IMAGES + "?page_size=2&page=2", scripted.json([image(2)], total=3)),
+        (IMAGES + "?page_size=2", scripted.json([image(1), image(2)], total=3)),
+        (IMAGES + "?page_size=2&page=2", scripted.json([image(3)], total=3)),
     ])
-    assert client.list_all("openstack-images/") == [image(1), image(2)]
+    assert client.list_all("openstack-images/") == [image(1), image(2), image(3)]
+
+
+def test_rows_without_uuid_are_deduplicated_by_the_given_key(scripted):
+    client = make_client(page_size=1)
+    rows = [{"name": "a", "running_instances_count": 1}, {"name": "b", "running_instances_count": 0}]
+    scripted.install(client, [
+        (IMAGES + "usage_stats/?page_size=1", scripted.json(rows[:1], total=2)),
+        (IMAGES + "usage_stats/?page_size=1&page=2", scripted.json(rows[:1], total=2)),
+        (IMAGES + "usage_stats/?page_size=1", scripted.json(rows[:1], total=2)),
+        (IMAGES + "usage_stats/?page_size=1&page=2", scripted.json(rows[1:], total=2)),
+    ])
+    assert client.list_all("openstack-images/usage_stats/", key="name") == rows
 
 
 def test_401_names_the_credential_source_never_the_token(scripted):
