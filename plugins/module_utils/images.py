@@ -89,7 +89,8 @@ class Directory:
         for tenant in self._tenants:
             uuid = tenant.get("service_settings_uuid")
             if uuid and uuid not in merged:
-                merged[uuid] = {"uuid": uuid, "name": tenant.get("service_name"), "shared": None, "listed": False}
+                # Shared settings are listed to every user, so one known only through a tenant is private.
+                merged[uuid] = {"uuid": uuid, "name": tenant.get("service_name"), "shared": False, "listed": False}
         return sorted(merged.values(), key=lambda row: (row["name"] or "", row["uuid"]))
 
     @property

@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+# Copyright: waldur.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The plugin front of the client: options from Ansible's configuration, errors as AnsibleError."""
+
+from __future__ import annotations
+
+import contextlib
+
+from ansible.errors import AnsibleError
+from ansible.utils.display import Display
+
+from ansible_collections.waldur.cloud.plugins.module_utils.client import (
+    HAS_REQUESTS,
+    ConnectionSettings,
+    WaldurClient,
+    WaldurError,
+)
+
+display = Display()
+
+CONNECTION_OPTIONS = ("api_url", "api_token", "auth_scheme", "validate_certs", "ca_path", "timeout", "retries", "retry_budget")
+
+
+def _describe_origin(option, origin, where):
+    """Say where an option's value came from, for error messages ("the WALDUR_API_TOKEN environment variable")."""
+    origin = str(origin or "")
+    if origin.startswith("env: "):
+        return "the %s environment variable" % origin[len("env: "):]
+    if origin.startswith("var: "):
+        return "the %s variable" % origin[len("var: "):]
+    return "the %s option%s" % (option, " of %s" % where if where else "")
+
+
+def connection_settings(plugin, where=None, overrides=None):
+    """ConnectionSettings from a plugin's options; ``overrides`` are values the plugin already templated."""
+    overrides = overrides or {}
+    options = {}
+    sources = {}
+    for option in CONNECTION_OPTIONS:
+        value, origin = plugin.get_option_and_origin(option)
+        options[option] = overrides.get(option, value)
+        sources[option] = _describe_origin(option, origin, where)
+    # Ansible's configuration has already read the environment variables named in the docs.
+    return ConnectionSettings.from_options(options, environ={}, sources=sources)
+
+
+def open_client(plugin, where=None, overrides=None, page_size=None, max_workers=None):
+    """A WaldurClient for a lookup or inventory plugin; retries are shown at -vvv."""
+    if not HAS_REQUESTS:
+        raise AnsibleError("waldur.cloud plugins need the Python library requests on the controller: pip install requests")
+    with failures_as(AnsibleError, where):
+        settings = connection_settings(plugin, where, overrides)
+        if settings.insecure_transport:
+            display.warning("api_url %s is plain http to a host that is not loopback: the API token is sent unencrypted. "
+                            "Use https." % settings.api_root)
+        return WaldurClient(settings, page_size=page_size or 300, max_workers=max_workers or 4, log=display.vvv)
+
+
+@contextlib.contextmanager
+def failures_as(error_class, where=None):
+    """Turn the client's errors into ``error_class`` (AnsibleError, AnsibleParserError...) with context."""
+    try:
+        yield
+    except WaldurError as exc:
+        prefix = "%s: " % where if where else ""
+        raise error_class(prefix + str(exc)) from None
