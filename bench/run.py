@@ -1,0 +1,246 @@
+"""The benchmark: the collection against Waldur's own clients and a floor, in one run.
+
+Usage: .venv/bin/python bench/run.py [--repeat N] [--quick]
+Starts the emulator (20 ms latency per response, 10,000 images, 50 tenants), measures each
+contender's median wall time over repeated runs and its request count (from the emulator's own
+accounting), then peak memory for 100,000 images, prints a table and writes bench/RESULTS.md.
+Targets are reported as ratios measured in this one run; nothing here asserts a time.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+VENV_BIN = os.path.join(ROOT, ".venv", "bin")
+BENCH_PYTHON = os.path.join(ROOT, ".cache", "bench-venv", "bin", "python")
+COLLECTIONS = os.path.join(ROOT, ".cache", "collections")
+
+
+class Emulator:
+    """The emulator in its own process, so serving never competes with a contender for the GIL."""
+
+    def __init__(self, images, tenants, settings, latency_ms):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.emulator", "--port", "0", "--images", str(images), "--tenants", str(tenants),
+             "--settings", str(settings), "--seed", "1", "--latency-ms", str(latency_ms)],
+            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        started = json.loads(self.process.stdout.readline())
+        self.url = started["url"]
+        self.token = started["tokens"]["staff"]
+
+    def requests(self):
+        with urllib.request.urlopen(self.url + "/__emulator__/requests") as response:
+            return sum(json.load(response).values())
+
+    def reset(self):
+        urllib.request.urlopen(urllib.request.Request(self.url + "/__emulator__/requests", method="DELETE")).close()
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait()
+
+
+def environment(emulator):
+    return dict(os.environ, WALDUR_API_URL=emulator.url, WALDUR_API_TOKEN=emulator.token, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
+                ANSIBLE_PYTHON_INTERPRETER=os.path.join(VENV_BIN, "python"), ANSIBLE_LOCALHOST_WARNING="0",
+                ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+
+
+def measure(emulator, command, repeat, inner=True, env=None):
+    """Median seconds and requests per run; ``inner`` takes the time the command reports itself."""
+    times = []
+    counts = []
+    for _ in range(repeat):
+        emulator.reset()
+        started = time.perf_counter()
+        completed = subprocess.run(command, cwd=ROOT, env=env or environment(emulator), capture_output=True, text=True,
+                                   check=False)
+        elapsed = time.perf_counter() - started
+        if completed.returncode != 0:
+            raise SystemExit("%s failed:\n%s%s" % (" ".join(command), completed.stdout[-3000:], completed.stderr[-3000:]))
+        times.append(json.loads(completed.stdout.splitlines()[-1])["seconds"] if inner else elapsed)
+        counts.append(emulator.requests())
+    return {"seconds": statistics.median(times), "requests": statistics.median(counts), "runs": repeat}
+
+
+def listing(strategy, python=None):
+    return [python or sys.executable, os.path.join(BENCH, "listing.py"), strategy]
+
+
+PLAYBOOK = """
+- name: Bench
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: The task being measured
+      %s
+"""
+
+
+def playbook(directory, name, task):
+    path = os.path.join(directory, name + ".yml")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(PLAYBOOK % task)
+    return [os.path.join(VENV_BIN, "ansible-playbook"), path]
+
+
+def with_url(emulator, command):
+    return command + [emulator.url, emulator.token]
+
+
+def ensure_bench_venv():
+    """waldur-api-client lives only here: it is a contender, not a dependency."""
+    if not os.path.exists(BENCH_PYTHON):
+        subprocess.run([sys.executable, "-m", "venv", os.path.dirname(os.path.dirname(BENCH_PYTHON))], check=True)
+    subprocess.run([BENCH_PYTHON, "-m", "pip", "install", "-q", "waldur-api-client", "requests"], check=True)
+    return subprocess.run([BENCH_PYTHON, "-c", "import importlib.metadata as m; print(m.version('waldur-api-client'))"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def inventory_rows(emulator, directory, repeat):
+    """Cold and cached runs of the inventory plugin against ansible-inventory on the same hosts as static YAML."""
+    plugin = os.path.join(ROOT, "plugins", "inventory", "openstack_images.py")
+    if not os.path.exists(plugin):
+        return []
+    cache = os.path.join(directory, "cache")
+    source = os.path.join(directory, "bench.waldur_images.yml")
+    with open(source, "w", encoding="utf-8") as handle:
+        handle.write("plugin: waldur.cloud.openstack_images\ncache: true\ncache_plugin: ansible.builtin.jsonfile\n"
+                     "cache_connection: %s\ncache_timeout: 3600\n" % cache)
+    inventory = os.path.join(VENV_BIN, "ansible-inventory")
+    env = dict(environment(emulator), ANSIBLE_INVENTORY_ENABLED="waldur.cloud.openstack_images")
+    cold = measure(emulator, [inventory, "-i", source, "--list", "--output", os.devnull, "--flush-cache"], repeat, inner=False, env=env)
+    cached = measure(emulator, [inventory, "-i", source, "--list", "--output", os.devnull], repeat, inner=False, env=env)
+    static = os.path.join(directory, "static.yml")
+    subprocess.run([inventory, "-i", source, "--list", "--yaml", "--output", static], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    env_static = dict(env, ANSIBLE_INVENTORY_ENABLED="yaml")
+    yaml_static = measure(emulator, [inventory, "-i", static, "--list", "--output", os.devnull], repeat, inner=False, env=env_static)
+    return [("inventory, cold (no cache)", cold), ("inventory, cached", cached), ("ansible-inventory on static YAML", yaml_static)]
+
+
+def memory_row():
+    emulator = Emulator(100000, 50, 5, 0)
+    try:
+        completed = subprocess.run([sys.executable, os.path.join(BENCH, "memory.py"), emulator.url, emulator.token],
+                                   capture_output=True, text=True, check=True)
+    finally:
+        emulator.stop()
+    return json.loads(completed.stdout)
+
+
+def versions(waldur_api_client):
+    import ansible
+    import requests
+
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": "%s, %s, %d cores" % (platform.platform(), platform.machine(), os.cpu_count()),
+        "python": platform.python_version(),
+        "ansible-core": ansible.__version__,
+        "requests": requests.__version__,
+        "waldur-api-client": waldur_api_client,
+    }
+
+
+def ratio(a, b):
+    return a / b if b else float("inf")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=5, help="runs per fast contender (slow ones run 3 times)")
+    parser.add_argument("--images", type=int, default=10000)
+    parser.add_argument("--latency-ms", type=int, default=20)
+    arguments = parser.parse_args()
+    repeat, slow = arguments.repeat, min(3, arguments.repeat)
+
+    waldur_api_client = ensure_bench_venv()
+    rows = {}
+    emulator = Emulator(arguments.images, 50, 5, arguments.latency_ms)
+    directory = tempfile.mkdtemp(prefix="waldur-bench-")
+    try:
+        rows["floor"] = measure(emulator, with_url(emulator, listing("floor")), repeat)
+        rows["collection"] = measure(emulator, with_url(emulator, listing("collection")), repeat)
+        rows["link_walk"] = measure(emulator, with_url(emulator, listing("link_walk")), slow)
+        rows["sync_all"] = measure(emulator, with_url(emulator, listing("sync_all", BENCH_PYTHON)), slow)
+        rows["module_all"] = measure(emulator, playbook(directory, "info_all", "waldur.cloud.openstack_image_info:"), repeat,
+                                     inner=False)
+        rows["module_one_page"] = measure(emulator, playbook(
+            directory, "info_one", "waldur.cloud.openstack_image_info:\n        name_exact: debian-12"), repeat, inner=False)
+        rows["uri_one_page"] = measure(emulator, playbook(
+            directory, "uri_one", "ansible.builtin.uri:\n        url: \"{{ lookup('env', 'WALDUR_API_URL') }}/api/openstack-images/"
+            "?name_exact=debian-12&page_size=300\"\n        headers:\n          Authorization: \"Token {{ lookup('env', "
+            "'WALDUR_API_TOKEN') }}\""), repeat, inner=False)
+        inventory = inventory_rows(emulator, directory, repeat)
+    finally:
+        emulator.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+    memory = memory_row()
+    report = render(rows, inventory, memory, versions(waldur_api_client), arguments)
+    sys.stdout.write(report)
+    with open(os.path.join(BENCH, "RESULTS.md"), "w", encoding="utf-8") as handle:
+        handle.write(report)
+
+
+def render(rows, inventory, memory, facts, arguments):
+    lines = ["# Benchmark results", ""]
+    lines += ["- %s: %s" % (key, value) for key, value in facts.items()]
+    lines += ["- emulator: %d images, 50 tenants, 5 service settings, %d ms latency per response, in its own process" % (
+        arguments.images, arguments.latency_ms), ""]
+    lines += ["Produced by `make bench` (bench/run.py): medians of repeated runs in one session; request counts from the "
+              "emulator's accounting.", ""]
+    lines += ["| contender | median s | requests | runs |", "|---|---:|---:|---:|"]
+    names = {
+        "floor": "floor: plain requests, 300/page, keep-alive, 4 in parallel",
+        "collection": "waldur.cloud client (list_all)",
+        "link_walk": "Link walk, 10/page, new connection each (generated modules)",
+        "sync_all": "waldur-api-client sync_all (100/page, sequential)",
+        "module_all": "ansible-playbook: openstack_image_info, every image",
+        "module_one_page": "ansible-playbook: openstack_image_info, one page (name_exact)",
+        "uri_one_page": "ansible-playbook: ansible.builtin.uri, the same page",
+    }
+    for key, label in names.items():
+        row = rows[key]
+        lines.append("| %s | %.3f | %d | %d |" % (label, row["seconds"], row["requests"], row["runs"]))
+    for label, row in inventory:
+        lines.append("| %s | %.3f | %d | %d |" % (label, row["seconds"], row["requests"], row["runs"]))
+    lines += ["", "## Targets", "", "| target | measured | met |", "|---|---:|---|"]
+
+    def target(text, value, limit, smaller_is_better=True, unit="x"):
+        met = value <= limit if smaller_is_better else value >= limit
+        lines.append("| %s | %.2f%s | %s |" % (text, value, unit, "yes" if met else "**no**"))
+
+    target("listing / floor <= 1.3", ratio(rows["collection"]["seconds"], rows["floor"]["seconds"]), 1.3)
+    target("Link walk / listing >= 20", ratio(rows["link_walk"]["seconds"], rows["collection"]["seconds"]), 20, False)
+    target("sync_all / listing >= 3", ratio(rows["sync_all"]["seconds"], rows["collection"]["seconds"]), 3, False)
+    target("openstack_image_info task / uri task (same page) <= 1.5",
+           ratio(rows["module_one_page"]["seconds"], rows["uri_one_page"]["seconds"]), 1.5)
+    if inventory:
+        target("cached inventory / static YAML inventory <= 1.2", ratio(inventory[1][1]["seconds"], inventory[2][1]["seconds"]), 1.2)
+    growth = memory["peak"] - memory["baseline"]
+    target("peak RSS above baseline / JSON payload, %d images <= 3" % memory["images"], ratio(growth, memory["payload"]), 3)
+    lines += ["", "Memory: baseline %.1f MiB, peak %.1f MiB, JSON payload %.1f MiB." % (
+        memory["baseline"] / 2 ** 20, memory["peak"] / 2 ** 20, memory["payload"] / 2 ** 20)]
+    lines += ["", "The emulator serves the 8.0.8 image fields (backend_id, backend_created_at, rescue fields), which "
+              "waldur-api-client's model requires; no fields had to be filled in."]
+    if not inventory:
+        lines += ["", "The inventory plugin is not in this tree, so its rows are absent."]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
