@@ -17,6 +17,9 @@ description:
     nothing), service settings and tenants may be given by name, O(name_exact) with surrounding white space still
     matches, and filters combined with O(show_duplicate_names) are applied even though the server drops them.
   - The list is checked against the total the server announces; a partial list is an error, never a result.
+  - O(fits) keeps only the images a flavor of that disk and RAM can boot, and O(sort_by), O(order) and O(limit) order and
+    cut the result, so that choosing an image for a flavor is one task. The same selection is offered in templates by the
+    P(waldur.cloud.fitting_images#filter) filter and inline by the P(waldur.cloud.openstack_image#lookup) lookup.
 author:
   - waldur.cloud maintainers (@waldur)
 extends_documentation_fragment:
@@ -74,9 +77,69 @@ options:
     description:
       - Only rescue images (V(true)) or only other images (V(false)) (Waldur 8.0.8 and newer).
     type: bool
+  fits:
+    description:
+      - Keep only the images that a flavor of this size can boot, after the filters above.
+      - An image fits when its C(min_disk) is at most O(fits.disk) and its C(min_ram) is at most O(fits.ram). An image
+        whose requirement equals the flavor's size fits; one MiB more does not. Images with C(min_disk) or C(min_ram)
+        of V(0) (no requirement) fit every flavor.
+      - Give O(fits.disk), O(fits.ram) or both; a size that is not given is not checked. Unknown keys are an error.
+      - "Sizes are whole numbers of MiB (as Waldur reports C(min_disk) and C(min_ram)), as an integer or a string
+        (V(20480)), or a number with a binary unit, in any letter case, with or without a space: V(K)/V(KiB),
+        V(M)/V(MiB), V(G)/V(GiB), V(T)/V(TiB), also V(Ki), V(Mi), V(Gi), V(Ti) (V(512M), V(4G), V(20 GiB), V(1.5G)).
+        The result must be a whole number of MiB."
+      - V(KB), V(MB), V(GB) and V(TB) are refused as ambiguous (powers of 1000 or of 1024?); write V(20G) or V(20GiB),
+        which is what OpenStack means by the C(GB) it shows for flavors.
+      - Zero, negative, fractional-MiB and non-numeric sizes, booleans and unknown units are refused, naming the value
+        and the accepted forms. A flavor with a disk of V(0) boots from a volume and nova does not check C(min_disk)
+        for it, so for such a flavor leave O(fits.disk) out.
+      - When no image fits, RV(images) is V([]) and the task succeeds; check it (see the examples) before using
+        C(images[0]), or use the P(waldur.cloud.openstack_image#lookup) lookup, which fails with a clear message.
+    type: dict
+    suboptions:
+      disk:
+        description:
+          - The root disk of the flavor, in MiB or with a unit (V(20480), V(20G), V(20 GiB)).
+        type: raw
+      ram:
+        description:
+          - The RAM of the flavor, in MiB or with a unit (V(4096), V(4G), V(4096M)).
+        type: raw
+  sort_by:
+    description:
+      - Order the result by this field of the images. Without it, the server's order is kept (by name, in byte order).
+      - V(name) compares names character by character (code points), as the server does.
+      - V(version) compares names ignoring letter case, with runs of digits as numbers, so V(debian-9) comes before V(debian-12) and
+        V(ubuntu-22.04) before V(ubuntu-24.04). With O(order=desc) this is "the newest by name".
+      - V(min_disk) and V(min_ram) order by the requirement; with O(order=desc) and O(fits), the first image is the one
+        with the largest requirement that still fits.
+      - Images equal in this field are always ordered by name, then uuid, ascending, whatever O(order), so the result is
+        the same however the server orders them.
+    type: str
+    choices: [name, version, min_disk, min_ram]
+  order:
+    description:
+      - V(asc) for ascending, V(desc) for descending order of O(sort_by).
+    type: str
+    choices: [asc, desc]
+    default: asc
+  limit:
+    description:
+      - Return at most this many images, the first ones after O(fits) and O(sort_by). V(1) gives the single image to use.
+      - Every page is still read; the server cannot sort by size, so the limit is applied by the module.
+    type: int
 notes:
   - Waldur reports O(ignore:min_disk) and O(ignore:min_ram) in MiB.
+  - O(fits), O(sort_by), O(order) and O(limit) are applied by the module after the server has answered (the server cannot
+    filter or sort by size); they are checked before any request is made.
 seealso:
+  - plugin: waldur.cloud.fitting_images
+    plugin_type: filter
+  - plugin: waldur.cloud.openstack_image
+    plugin_type: lookup
+  - name: Choosing images for a flavor
+    description: The guide to O(fits), units, ordering, the filter and the lookup, with a provisioning example.
+    link: https://github.com/waldur/ansible-waldur-cloud/blob/main/docs/guides/choosing-images.md
   - name: Waldur API
     description: The OpenStack images API of Waldur.
     link: https://docs.waldur.com/latest/API/
@@ -105,6 +168,44 @@ EXAMPLES = r"""
     uuid: bd849b42-f13f-4d2b-bd7c-bfd4c305f3ea
   register: one
 
+- name: Ubuntu images that a flavor with a 20 GiB disk and 4 GiB RAM can boot
+  waldur.cloud.openstack_image_info:
+    name: ubuntu
+    fits:
+      disk: 20G
+      ram: 4096          # a bare number is MiB
+  register: bootable
+
+- name: The image with the largest disk requirement that still fits the flavor
+  waldur.cloud.openstack_image_info:
+    settings: cloud-a
+    fits:
+      disk: "{{ flavor_disk_mib }}"
+      ram: "{{ flavor_ram_mib }}"
+    sort_by: min_disk
+    order: desc
+    limit: 1
+  register: largest
+
+- name: The newest Ubuntu by name (ubuntu-24.04 before ubuntu-22.04) that fits a 4 GiB flavor
+  waldur.cloud.openstack_image_info:
+    name: ubuntu
+    fits:
+      ram: 4 GiB
+    sort_by: version
+    order: desc
+    limit: 1
+  register: newest
+
+- name: Fail clearly when no image fits, instead of on images[0] later
+  ansible.builtin.assert:
+    that: newest.images | length > 0
+    fail_msg: No Ubuntu image fits a flavor with 4 GiB RAM.
+
+- name: Use the chosen image
+  ansible.builtin.debug:
+    msg: "Booting {{ newest.images[0].name }} ({{ newest.images[0].uuid }})"
+
 - name: Set the connection once for every waldur.cloud module
   module_defaults:
     group/waldur.cloud.waldur:
@@ -120,7 +221,8 @@ EXAMPLES = r"""
 RETURN = r"""
 images:
   description:
-    - The images, as the server sends them, in the server's order (by name).
+    - The images, as the server sends them, in the server's order (by name), or in the order of O(sort_by).
+    - With O(fits), only the images that fit; V([]) when none does. At most O(limit) images.
     - Fields a newer server adds are passed through; fields an older server lacks are absent.
   returned: always
   type: list
@@ -179,6 +281,7 @@ api_retries:
 
 from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery
 from ansible_collections.waldur.cloud.plugins.module_utils.module import WaldurModule
+from ansible_collections.waldur.cloud.plugins.module_utils.selection import ORDERS, SORT_KEYS, check_selection, parse_fits, select_images
 
 
 def main():
@@ -194,14 +297,22 @@ def main():
             offering_uuid=dict(type="str"),
             show_duplicate_names=dict(type="bool", default=False),
             is_rescue_image=dict(type="bool"),
+            fits=dict(type="dict", options=dict(disk=dict(type="raw"), ram=dict(type="raw"))),
+            sort_by=dict(type="str", choices=list(SORT_KEYS)),
+            order=dict(type="str", choices=list(ORDERS), default="asc"),
+            limit=dict(type="int"),
         ),
     )
 
     def list_images(client):
-        query = ImageQuery.from_options(module.params)
+        params = module.params
+        query = ImageQuery.from_options(params)
+        size = parse_fits(params["fits"])
+        check_selection(params["sort_by"], params["order"], params["limit"])
         for warning in query.warnings:
             module.warn(warning)
-        return {"images": query.run(client)}
+        images = select_images(query.run(client), size, params["sort_by"], params["order"], params["limit"])
+        return {"images": images}
 
     module.run(list_images)
 

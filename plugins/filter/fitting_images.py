@@ -1,0 +1,124 @@
+# -*- coding: utf-8 -*-
+# Copyright: waldur.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: fitting_images
+short_description: The images that a flavor of a given disk and RAM can boot, optionally sorted
+version_added: 0.1.0
+author:
+  - waldur.cloud maintainers (@waldur)
+description:
+  - Keeps the images of a list that fit a flavor, and orders them, for images gathered earlier, in templates and C(set_fact).
+  - It is the same code as the C(fits), C(sort_by) and C(order) options of M(waldur.cloud.openstack_image_info), so both
+    always agree.
+  - An image fits when its C(min_disk) is at most O(disk) and its C(min_ram) is at most O(ram). A requirement equal to the
+    flavor's size fits; one MiB more does not. A requirement of V(0) fits every flavor.
+  - Give O(disk), O(ram) or both; the dimension not given is not checked. Giving neither is an error.
+  - Without O(sort_by) the images keep the order of the input list.
+  - "Sizes are whole numbers of MiB, as an integer or a string (V(20480)), or a number with a binary unit in any letter case,
+    with or without a space: V(K)/V(KiB), V(M)/V(MiB), V(G)/V(GiB), V(T)/V(TiB), also V(Ki), V(Mi), V(Gi), V(Ti)
+    (V(512M), V(4G), V(20 GiB), V(1.5G)); the result must be a whole number of MiB. V(KB), V(MB), V(GB) and V(TB) are refused as ambiguous. Zero, negative,
+    fractional-MiB and non-numeric sizes, booleans and unknown units are refused."
+  - Errors name the bad value or the offending list item and say what is accepted.
+options:
+  _input:
+    description:
+      - A list of image dicts, such as RV(waldur.cloud.openstack_image_info#module:images).
+      - Each image needs C(min_disk) if O(disk) is given, C(min_ram) if O(ram) is given, both as whole numbers of MiB (V(0)
+        or more), and the field named by O(sort_by). A missing or malformed field is an error naming the item, also for
+        images that would not have been chosen.
+    type: list
+    elements: dict
+    required: true
+  disk:
+    description:
+      - The root disk of the flavor, in MiB or with a unit (V(20480), V(20G), V(20 GiB)).
+      - A flavor with a disk of V(0) boots from a volume and nova does not check C(min_disk) for it; leave O(disk) out for it
+        (V(0) is refused).
+    type: raw
+  ram:
+    description:
+      - The RAM of the flavor, in MiB or with a unit (V(4096), V(4G), V(4096M)).
+    type: raw
+  sort_by:
+    description:
+      - Order the images by this field.
+      - V(name) compares names character by character (code points), as the Waldur server does.
+      - V(version) compares names ignoring letter case, with runs of digits as numbers (V(debian-9) before V(debian-12)); with O(order=desc)
+        this is "the newest by name".
+      - V(min_disk), V(min_ram) order by the requirement; with O(order=desc) the first image is the one with the largest
+        requirement that still fits.
+      - Images equal in this field are ordered by name, then uuid, ascending, whatever O(order).
+    type: str
+    choices: [name, version, min_disk, min_ram]
+  order:
+    description:
+      - V(asc) for ascending, V(desc) for descending order of O(sort_by).
+    type: str
+    choices: [asc, desc]
+    default: asc
+seealso:
+  - module: waldur.cloud.openstack_image_info
+  - plugin: waldur.cloud.openstack_image
+    plugin_type: lookup
+"""
+
+EXAMPLES = r"""
+- name: Gather the images once
+  waldur.cloud.openstack_image_info:
+    name: ubuntu
+  register: ubuntu
+
+- name: The images a 20 GiB / 4 GiB flavor can boot, largest disk requirement first
+  ansible.builtin.set_fact:
+    bootable: "{{ ubuntu.images | waldur.cloud.fitting_images(disk='20G', ram='4G', sort_by='min_disk', order='desc') }}"
+
+- name: Choose for several flavors from the same list, without asking the server again
+  ansible.builtin.set_fact:
+    image_for: "{{ image_for | default({}) | combine({item.name: (ubuntu.images | waldur.cloud.fitting_images(disk=item.disk,
+                 ram=item.ram, sort_by='version', order='desc') | map(attribute='uuid') | first | default(none))}) }}"
+  loop:
+    - {name: m1.small, disk: 20480, ram: 2048}
+    - {name: m1.large, disk: 80G, ram: 8G}
+
+- name: No image fits gives an empty list, which can be checked
+  ansible.builtin.assert:
+    that: ubuntu.images | waldur.cloud.fitting_images(ram='512M') | length > 0
+    fail_msg: No Ubuntu image boots with 512 MiB of RAM.
+"""
+
+RETURN = r"""
+_value:
+  description:
+    - The images that fit, unchanged, in the input order or the order of O(sort_by); V([]) when none fits.
+  type: list
+  elements: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.waldur.cloud.plugins.module_utils.selection import flavor_size, select_images
+from ansible_collections.waldur.cloud.plugins.plugin_utils.client import failures_as
+
+FILTER_OPTIONS = ("disk", "ram", "sort_by", "order")
+
+
+def fitting_images(images, disk=None, ram=None, sort_by=None, order="asc", **unknown):
+    """The images of ``images`` that fit a flavor of ``disk`` and ``ram``, sorted by ``sort_by`` if given."""
+    if unknown:
+        raise AnsibleFilterError("fitting_images: unknown option%s %s; it takes %s" % (
+            "s" if len(unknown) > 1 else "", ", ".join(sorted(unknown)), ", ".join(FILTER_OPTIONS)))
+    with failures_as(AnsibleFilterError, "fitting_images"):
+        size = flavor_size(disk, ram, option="arguments")
+        return select_images(images, size, sort_by, order, where="images")
+
+
+class FilterModule:
+    """waldur.cloud filters."""
+
+    def filters(self):
+        return {"fitting_images": fitting_images}

@@ -1,0 +1,266 @@
+# -*- coding: utf-8 -*-
+# Copyright: waldur.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: openstack_image
+short_description: The OpenStack image of a Waldur deployment to boot, chosen by filters and flavor size
+version_added: 0.1.0
+author:
+  - waldur.cloud maintainers (@waldur)
+description:
+  - Lists the images visible to the API token with the filters of M(waldur.cloud.openstack_image_info), keeps those that
+    fit a flavor of the size in O(fits), orders them by O(sort_by) and O(order), and returns the first one.
+  - "By default that is the newest image by name: O(sort_by=version) and O(order=desc) compare names ignoring letter case,
+    with runs of digits as numbers, so V(ubuntu-24.04) wins over V(ubuntu-22.04) and V(debian-12) over V(debian-9). Images equal in O(sort_by)
+    are ordered by name, then uuid, ascending; when several images of the same name tie (the same image in several service
+    settings, or older duplicates), the one with the smallest uuid is returned and a warning says so: add O(settings),
+    O(tenant) or O(name_exact) to choose explicitly."
+  - The result is the image dict as the server sends it, so C(.uuid), C(.name), C(.url) or C(.min_disk) can be used.
+    With C(query()) or C(wantlist=true) it is a list of that one image.
+  - When no image fits, or none matches the filters, the lookup fails with a message that names the filters and sizes
+    asked for, how many images were considered and the smallest requirements among them; or returns O(default) if it is
+    given.
+  - Uses the same client, connection options, environment variables, image filters and selection code as the module,
+    so the lookup and M(waldur.cloud.openstack_image_info) with O(waldur.cloud.openstack_image_info#module:limit=1) choose
+    the same image.
+  - Runs on the controller, each time the template is evaluated; register the result with C(set_fact) to ask only once.
+extends_documentation_fragment:
+  - waldur.cloud.connection.plugins
+  - waldur.cloud.connection.paging
+options:
+  _terms:
+    description:
+      - Not used; give the filters as keywords (V(name='ubuntu')). Any term is an error.
+    required: false
+  uuid:
+    description:
+      - Only the image with this uuid (32 hex digits, with or without dashes); useful to check that a given image fits.
+      - Cannot be combined with the list filters.
+    type: str
+  name:
+    description:
+      - Images whose name contains this text, ignoring case.
+    type: str
+  name_exact:
+    description:
+      - Images with exactly this name (case-sensitive).
+    type: str
+  settings:
+    description:
+      - Images of these OpenStack service settings, given by name, uuid or URL.
+    type: str
+  settings_uuid:
+    description:
+      - Images of the service settings with this uuid.
+    type: str
+  tenant:
+    description:
+      - Images linked to this OpenStack tenant, given by name, uuid or URL.
+    type: str
+  tenant_uuid:
+    description:
+      - Images linked to the tenant with this uuid.
+    type: str
+  offering_uuid:
+    description:
+      - Images of the tenant or service settings of this marketplace offering (Waldur 7.9 and newer).
+    type: str
+  show_duplicate_names:
+    description:
+      - Consider older images of the same name too (Waldur 8.0 and newer list only the newest of each name by default).
+      - O(tenant), O(tenant_uuid) and O(offering_uuid) cannot be combined with it.
+    type: bool
+    default: false
+  is_rescue_image:
+    description:
+      - Only rescue images (V(true)) or only other images (V(false)) (Waldur 8.0.8 and newer).
+    type: bool
+  fits:
+    description:
+      - The size of the flavor to boot, as a dict with C(disk), C(ram) or both; the one not given is not checked. Other
+        keys are an error. Without O(fits), every image that matches the filters is a candidate.
+      - An image fits when its C(min_disk) is at most C(disk) and its C(min_ram) at most C(ram) (equal fits; one MiB more
+        does not; V(0) fits every flavor).
+      - "Sizes are whole numbers of MiB (V(20480)), or a number with a binary unit in any letter case, with or without a
+        space: V(K)/V(KiB), V(M)/V(MiB), V(G)/V(GiB), V(T)/V(TiB), also V(Ki), V(Mi), V(Gi), V(Ti) (V(512M), V(4G),
+        V(20 GiB), V(1.5G)); the result must be a whole number of MiB. V(KB), V(MB), V(GB), V(TB) are refused as ambiguous; zero, negative, fractional-MiB and
+        non-numeric sizes, booleans and unknown units are refused."
+      - A flavor with a disk of V(0) boots from a volume and nova does not check C(min_disk) for it; leave C(disk) out.
+    type: dict
+  sort_by:
+    description:
+      - Which image comes first, together with O(order).
+      - V(version) compares names ignoring letter case, with runs of digits as numbers; V(name) compares them character by character.
+      - V(min_disk) or V(min_ram) with O(order=desc) gives the image with the largest requirement that still fits; with
+        O(order=asc), the smallest.
+    type: str
+    choices: [name, version, min_disk, min_ram]
+    default: version
+  order:
+    description:
+      - V(desc) returns the largest of O(sort_by) (the newest version, the largest requirement), V(asc) the smallest.
+    type: str
+    choices: [asc, desc]
+    default: desc
+  default:
+    description:
+      - What to return instead of failing when no image matches the filters and fits, for example V(none) or V(''),
+        to test for it in the play.
+      - Only that case is turned into this value; connection, authentication and option errors still fail.
+    type: raw
+notes:
+  - The server cannot filter by size, so every page of the filtered list is read; narrow it with O(name), O(settings) or
+    O(tenant) on large deployments.
+seealso:
+  - module: waldur.cloud.openstack_image_info
+  - plugin: waldur.cloud.fitting_images
+    plugin_type: filter
+  - name: Choosing images for a flavor
+    description: The guide to sizes, ordering, the filter and this lookup, with a provisioning example.
+    link: https://github.com/waldur/ansible-waldur-cloud/blob/main/docs/guides/choosing-images.md
+"""
+
+EXAMPLES = r"""
+- name: Boot the newest Ubuntu that a 20 GiB / 4 GiB flavor can run (URL and token from WALDUR_API_URL / WALDUR_API_TOKEN)
+  ansible.builtin.debug:
+    msg: "image: {{ lookup('waldur.cloud.openstack_image', fits={'disk': '20G', 'ram': '4G'}, name='ubuntu').uuid }}"
+
+- name: Ask once and keep the whole image dict
+  ansible.builtin.set_fact:
+    boot_image: "{{ lookup('waldur.cloud.openstack_image', name='debian', settings='cloud-a',
+                    fits={'disk': flavor.disk, 'ram': flavor.ram}) }}"
+  vars:
+    flavor: {disk: 20480, ram: 4096}      # MiB, as Waldur reports flavors
+
+- name: The image with the largest disk requirement that still fits
+  ansible.builtin.set_fact:
+    boot_image: "{{ lookup('waldur.cloud.openstack_image', fits={'disk': '40G'}, sort_by='min_disk') }}"
+
+- name: Do not fail when nothing fits, decide in the play
+  ansible.builtin.set_fact:
+    boot_image: "{{ lookup('waldur.cloud.openstack_image', name='windows', fits={'ram': '2G'}, default=None) }}"
+
+- name: Fall back to a smaller image family
+  ansible.builtin.set_fact:
+    boot_image: "{{ lookup('waldur.cloud.openstack_image', name='cirros', fits={'ram': '2G'}) }}"
+  when: not boot_image           # none, or "" on ansible-core before 2.19
+
+- name: Explicit connection options
+  ansible.builtin.debug:
+    msg: "{{ lookup('waldur.cloud.openstack_image', name_exact='ubuntu-22.04', tenant='prod',
+             api_url='https://waldur.example.com/api/', api_token=waldur_token).name }}"
+"""
+
+RETURN = r"""
+_raw:
+  description:
+    - One image dict, as the server sends it (with C(lookup()) the dict itself, with C(query()) a list of one).
+    - O(default) instead when no image fits and O(default) is given.
+  type: list
+  elements: dict
+  contains:
+    uuid:
+      description: The uuid of the image (32 hex digits).
+      type: str
+    name:
+      description: The name of the image.
+      type: str
+    url:
+      description: The API URL of the image.
+      type: str
+    min_disk:
+      description: The smallest disk the image boots from, in MiB.
+      type: int
+    min_ram:
+      description: The least RAM the image boots with, in MiB.
+      type: int
+    settings:
+      description: The API URL of the OpenStack service settings the image belongs to.
+      type: str
+"""
+
+from ansible.errors import AnsibleError
+from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
+
+from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery
+from ansible_collections.waldur.cloud.plugins.module_utils.selection import (
+    check_selection,
+    describe_nearest,
+    parse_fits,
+    select_images,
+    sort_key,
+)
+from ansible_collections.waldur.cloud.plugins.plugin_utils.client import CONNECTION_OPTIONS, failures_as, open_client
+
+display = Display()
+
+WHERE = "waldur.cloud.openstack_image lookup"
+FILTERS = ("uuid",) + ImageQuery.LIST_FILTERS
+
+
+class LookupModule(LookupBase):
+
+    def run(self, terms, variables=None, **kwargs):
+        if terms:
+            raise AnsibleError("%s: takes no terms (got %s); give the filters as keywords, e.g. name='ubuntu'" % (
+                WHERE, ", ".join(repr(term) for term in terms)))
+        has_default = "default" in kwargs
+        self.set_options(var_options=variables, direct=kwargs)
+        unknown = sorted(key for key in kwargs if not self.has_option(key))
+        if unknown:
+            # Ansible would ignore them, and a mistyped fits= would silently choose another image.
+            raise AnsibleError("%s: unknown option%s %s; see ansible-doc -t lookup waldur.cloud.openstack_image" % (
+                WHERE, "s" if len(unknown) > 1 else "", ", ".join(unknown)))
+        options = {key: self.get_option(key) for key in FILTERS}
+        sort_by, order = self.get_option("sort_by"), self.get_option("order")
+        with failures_as(AnsibleError, WHERE):
+            query = ImageQuery.from_options(options)
+            size = parse_fits(self.get_option("fits"))
+            check_selection(sort_by, order)
+        for warning in query.warnings:
+            display.warning("%s: %s" % (WHERE, warning))
+        # The resolved values are passed on: ansible-core 2.16 reports keyword options of lookups as unset by origin.
+        resolved = {option: self.get_option(option) for option in CONNECTION_OPTIONS}
+        client = open_client(self, WHERE, overrides=resolved, page_size=self.get_option("page_size"),
+                             max_workers=self.get_option("max_workers"))
+        with client, failures_as(AnsibleError, WHERE):
+            listed = query.run(client)
+            chosen = select_images(listed, size, sort_by, order)
+        if chosen:
+            self._warn_about_ties(chosen, sort_by)
+            return [chosen[0]]
+        if has_default:
+            return [self.get_option("default")]
+        raise AnsibleError("%s: %s" % (WHERE, self._nothing_found(options, size, listed)))
+
+    @staticmethod
+    def _warn_about_ties(chosen, sort_by):
+        first = chosen[0]
+        key = sort_key(first, sort_by)
+        rivals = [image for image in chosen[1:] if image.get("name") == first.get("name") and sort_key(image, sort_by) == key]
+        if rivals:
+            display.warning(
+                "%s: %d other image%s named %r fit%s as well (in other service settings, or older duplicates); returning "
+                "the one with the smallest uuid, %s (settings %s). Give settings, tenant or uuid to choose explicitly." % (
+                    WHERE, len(rivals), "s" if len(rivals) > 1 else "", first.get("name"), "" if len(rivals) > 1 else "s",
+                    first.get("uuid"), first.get("settings")))
+
+    @staticmethod
+    def _nothing_found(options, size, listed):
+        asked = ["%s=%r" % (key, options[key]) for key in FILTERS
+                 if options[key] not in (None, "") and not (key == "show_duplicate_names" and not options[key])]
+        if not listed:
+            if asked:
+                return "no image matches %s" % ", ".join(asked)
+            return "no image is visible to this API token"
+        one = len(listed) == 1
+        matched = ("that match%s %s" % ("es" if one else "", ", ".join(asked))) if asked else "visible to this API token"
+        nearest = describe_nearest(listed, size)
+        found = ("the 1 image %s does not fit" if one else "none of the %d images %%s fits" % len(listed)) % matched
+        return "%s a flavor with %s%s; use a larger flavor or other filters, or give default= to get a value instead of " \
+               "this error" % (found, size, " (%s)" % nearest if nearest else "")
