@@ -62,7 +62,7 @@ def measure(emulator, command, repeat, inner=True, env=None):
     """Median seconds and requests per run; ``inner`` takes the time the command reports itself."""
     times = []
     counts = []
-    for _ in range(repeat):
+    for _run in range(repeat):
         emulator.reset()
         started = time.perf_counter()
         completed = subprocess.run(command, cwd=ROOT, env=env or environment(emulator), capture_output=True, text=True,

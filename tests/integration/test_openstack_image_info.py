@@ -59,7 +59,7 @@ def list_cases(truth, user):
 @pytest.mark.parametrize("user", ["staff", "user"])
 def test_every_filter_matches_the_truth(emulator, truth, run_cases, user):
     cases = list_cases(truth, user)
-    results, _ = run_cases(MODULE, [case for case, _ in cases], ansible_environment(emulator, user))
+    results, _output = run_cases(MODULE, [case for case, _expected in cases], ansible_environment(emulator, user))
     for (case, expected), result in zip(cases, results):
         assert uuids(result) == expected, case
         assert result["changed"] is False
@@ -71,7 +71,7 @@ def test_the_non_staff_user_sees_only_their_images(truth):
 
 def test_images_are_returned_as_the_server_sends_them(emulator, truth, run_cases):
     uuid = truth.default_list("staff")[0]
-    results, _ = run_cases(MODULE, [{"uuid": uuid.upper()}], ansible_environment(emulator))
+    results, _output = run_cases(MODULE, [{"uuid": uuid.upper()}], ansible_environment(emulator))
     image = results[0]["images"][0]
     assert set(image) == {"url", "uuid", "name", "min_disk", "min_ram", "settings", "backend_id", "backend_created_at",
                           "hw_rescue_device", "hw_rescue_bus", "is_rescue_image"}
@@ -81,7 +81,7 @@ def test_images_are_returned_as_the_server_sends_them(emulator, truth, run_cases
 
 def test_missing_and_invisible_images_are_empty_not_failures(emulator, truth, run_cases):
     invisible = next(u for u in truth.default_list("staff") if u not in truth.all_visible("user"))
-    results, _ = run_cases(MODULE, [{"uuid": "0" * 32}, {"uuid": invisible}], ansible_environment(emulator, "user"))
+    results, _output = run_cases(MODULE, [{"uuid": "0" * 32}, {"uuid": invisible}], ansible_environment(emulator, "user"))
     assert [uuids(r) for r in results] == [[], []]
 
 
@@ -98,7 +98,7 @@ def test_settings_by_name_works_for_a_user_who_sees_no_settings(emulator, truth,
     assert hidden, "the data set should have a tenant on settings the user cannot list"
     settings_uuid = hidden[0]["service_settings_uuid"]
     expected = [u for u in truth.default_list("user") if truth.images[u]["settings_uuid"] == settings_uuid]
-    results, _ = run_cases(MODULE, [{"settings": truth.settings[settings_uuid]["name"]}], ansible_environment(emulator, "user"))
+    results, _output = run_cases(MODULE, [{"settings": truth.settings[settings_uuid]["name"]}], ansible_environment(emulator, "user"))
     assert uuids(results[0]) == expected
 
 
@@ -120,7 +120,7 @@ BAD_INPUTS = [
 
 
 def test_bad_input_fails_with_a_message_naming_the_option(emulator, run_cases):
-    results, _ = run_cases(MODULE, [case for case, _ in BAD_INPUTS], ansible_environment(emulator))
+    results, _output = run_cases(MODULE, [case for case, _expected in BAD_INPUTS], ansible_environment(emulator))
     for (case, message), result in zip(BAD_INPUTS, results):
         assert result.get("failed") is True, case
         assert message in result["msg"], (case, result["msg"])
@@ -129,7 +129,7 @@ def test_bad_input_fails_with_a_message_naming_the_option(emulator, run_cases):
 
 def test_a_wrong_token_fails_naming_its_source_and_hiding_it(emulator, run_cases, run_playbook, tmp_path):
     wrong = "f" * 40
-    results, _ = run_cases(MODULE, [{}], ansible_environment(emulator, WALDUR_API_TOKEN=wrong))
+    results, _output = run_cases(MODULE, [{}], ansible_environment(emulator, WALDUR_API_TOKEN=wrong))
     assert "WALDUR_API_TOKEN environment variable" in results[0]["msg"] and "Invalid token." in results[0]["msg"]
     completed = run_playbook("""
 - hosts: localhost
@@ -149,13 +149,13 @@ def test_a_wrong_token_fails_naming_its_source_and_hiding_it(emulator, run_cases
 
 def test_an_unreachable_server_is_a_clear_failure(run_cases):
     environment = ansible_environment(WALDUR_API_URL="http://127.0.0.1:9", WALDUR_API_TOKEN="a" * 40)
-    results, _ = run_cases(MODULE, [{"retries": 0}], environment)
+    results, _output = run_cases(MODULE, [{"retries": 0}], environment)
     assert results[0]["failed"] is True
     assert "could not get http://127.0.0.1:9/api/openstack-images/" in results[0]["msg"]
 
 
 def test_check_mode_gives_the_same_images(emulator, truth, run_cases):
-    results, _ = run_cases(MODULE, [{"name": "debian"}], ansible_environment(emulator), extra_args=["--check"])
+    results, _output = run_cases(MODULE, [{"name": "debian"}], ansible_environment(emulator), extra_args=["--check"])
     assert uuids(results[0]) == [u for u in truth.default_list("staff") if "debian" in truth.images[u]["name"].lower()]
 
 

@@ -45,12 +45,12 @@ def test_every_row_over_every_page_equals_the_truth(emulator, truth, run_cases, 
         ({"service_provider": [one.upper()]}, expected_rows(truth, {one})),
         ({"service_provider": ["https://proxy/api/service-settings/%s/" % one, one_name]}, expected_rows(truth, {one})),
     ]
-    results, _ = run_cases(MODULE, [case for case, _ in cases], ansible_environment(emulator, user))
+    results, _output = run_cases(MODULE, [case for case, _expected in cases], ansible_environment(emulator, user))
     for (case, expected), result in zip(cases, results):
         assert as_rows(result) == expected, case
         assert len(result["stats"]) == len(truth.dataset["usage_stats"]) > 300
-        assert result["totals"] == {"images": len(expected), "running_instances": sum(r for r, _ in expected.values()),
-                                    "created_instances": sum(c for _, c in expected.values())}
+        assert result["totals"] == {"images": len(expected), "running_instances": sum(r for r, _created in expected.values()),
+                                    "created_instances": sum(c for _running, c in expected.values())}
     assert {row["uuid"] for row in results[0]["service_providers"]} == providers
 
 
@@ -64,7 +64,7 @@ def test_sorting_filters_and_images(emulator, truth, run_cases):
         {"name_exact": "debian-12", "include_images": True},
         {"order": "desc"},
     ]
-    results, _ = run_cases(MODULE, cases, ansible_environment(emulator, "user"))
+    results, _output = run_cases(MODULE, cases, ansible_environment(emulator, "user"))
     by_running = [row["name"] for row in results[0]["stats"]]
     assert by_running == sorted(everything, key=lambda n: (everything[n][0], n), reverse=True)
     assert [row["name"] for row in results[1]["stats"]] == sorted(everything, key=lambda n: (everything[n][1], n))
@@ -87,10 +87,10 @@ def test_shared_counts_only_shared_settings(run_cases):
         truth = Truth(with_truth(server.dataset))
         providers = openstack_settings(truth, "staff")
         assert any(truth.settings[u]["shared"] for u in providers), "the data set needs a shared OpenStack settings"
-        results, _ = run_cases(MODULE, [{"shared": True}, {"shared": False}], ansible_environment(server, "staff"))
+        results, _output = run_cases(MODULE, [{"shared": True}, {"shared": False}], ansible_environment(server, "staff"))
     assert as_rows(results[0]) == expected_rows(truth, providers, shared=True)
     assert as_rows(results[1]) == expected_rows(truth, providers, shared=False)
-    assert sum(r for r, _ in as_rows(results[0]).values()) > 0
+    assert sum(r for r, _created in as_rows(results[0]).values()) > 0
 
 
 BAD_INPUTS = [
@@ -106,7 +106,7 @@ BAD_INPUTS = [
 
 
 def test_bad_input_fails_with_a_message_naming_the_option(emulator, run_cases):
-    results, _ = run_cases(MODULE, [case for case, _ in BAD_INPUTS], ansible_environment(emulator, "staff"))
+    results, _output = run_cases(MODULE, [case for case, _expected in BAD_INPUTS], ansible_environment(emulator, "staff"))
     for (case, message), result in zip(BAD_INPUTS, results):
         assert result.get("failed") is True, case
         assert message in result["msg"], (case, result["msg"])
@@ -114,6 +114,6 @@ def test_bad_input_fails_with_a_message_naming_the_option(emulator, run_cases):
 
 
 def test_check_mode_reports_the_same(emulator, truth, run_cases):
-    results, _ = run_cases(MODULE, [{"name": "debian"}], ansible_environment(emulator, "staff"), extra_args=["--check"])
+    results, _output = run_cases(MODULE, [{"name": "debian"}], ansible_environment(emulator, "staff"), extra_args=["--check"])
     providers = openstack_settings(truth, "staff")
     assert as_rows(results[0]) == {n: v for n, v in expected_rows(truth, providers).items() if "debian" in n.lower()}

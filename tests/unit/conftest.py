@@ -32,7 +32,7 @@ class ScriptedTransport(BaseAdapter):
             assert request.url == url, "expected %s, got %s" % (url, request.url)
         else:
             # Parallel requests come in any order: take the first step scripted for this URL.
-            index = next((i for i, (url, _) in enumerate(self.steps) if url == request.url), None)
+            index = next((i for i, (url, _response) in enumerate(self.steps) if url == request.url), None)
             assert index is not None, "unexpected request: %s %s" % (request.method, request.url)
             url, response = self.steps.pop(index)
         if isinstance(response, Exception):
@@ -51,7 +51,7 @@ class ScriptedTransport(BaseAdapter):
         pass
 
     def assert_done(self):
-        assert not self.steps, "requests never made: %s" % [url for url, _ in self.steps]
+        assert not self.steps, "requests never made: %s" % [url for url, _response in self.steps]
 
 
 def json_response(body, status=200, total=None, **headers):
