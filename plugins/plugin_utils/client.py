@@ -33,15 +33,25 @@ def _describe_origin(option, origin, where):
     return "the %s option%s" % (option, " of %s" % where if where else "")
 
 
+def option_origin(plugin, option, where=None):
+    """Where a plugin option's value came from, in words ("the WALDUR_API_URL environment variable")."""
+    value = plugin.get_option(option)
+    configured, origin = plugin.get_option_and_origin(option)
+    if configured != value:
+        # ansible-core < 2.19 looks the origin up again without the options the plugin was given
+        # directly (an inventory file, a lookup's keywords): a different value means it was given directly.
+        origin = "Direct"
+    return _describe_origin(option, origin, where)
+
+
 def connection_settings(plugin, where=None, overrides=None):
     """ConnectionSettings from a plugin's options; ``overrides`` are values the plugin already templated."""
     overrides = overrides or {}
     options = {}
     sources = {}
     for option in CONNECTION_OPTIONS:
-        value, origin = plugin.get_option_and_origin(option)
-        options[option] = overrides.get(option, value)
-        sources[option] = _describe_origin(option, origin, where)
+        options[option] = overrides.get(option, plugin.get_option(option))
+        sources[option] = option_origin(plugin, option, where)
     # Ansible's configuration has already read the environment variables named in the docs.
     return ConnectionSettings.from_options(options, environ={}, sources=sources)
 
@@ -55,7 +65,8 @@ def open_client(plugin, where=None, overrides=None, page_size=None, max_workers=
         if settings.insecure_transport:
             display.warning("api_url %s is plain http to a host that is not loopback: the API token is sent unencrypted. "
                             "Use https." % settings.api_root)
-        return WaldurClient(settings, page_size=page_size or 300, max_workers=max_workers or 4, log=display.vvv)
+        return WaldurClient(settings, page_size=300 if page_size is None else page_size,
+                            max_workers=4 if max_workers is None else max_workers, log=display.vvv)
 
 
 @contextlib.contextmanager

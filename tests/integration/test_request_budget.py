@@ -15,8 +15,8 @@ def test_listing_n_images_costs_exactly_one_request_per_page(emulator, truth, ru
     total = len(truth.default_list("staff"))
     for page_size, workers in ((7, 4), (300, 1)):
         emulator.reset_requests()
-        results, _output = run_cases("waldur.cloud.openstack_image_info", [{"page_size": page_size, "max_workers": workers}],
-                               ansible_environment(emulator))
+        cases = [{"page_size": page_size, "max_workers": workers}]
+        results, _output = run_cases("waldur.cloud.openstack_image_info", cases, ansible_environment(emulator))
         assert len(results[0]["images"]) == total
         assert emulator.request_counts() == {IMAGES: math.ceil(total / page_size)}
 

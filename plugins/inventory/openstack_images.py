@@ -1,0 +1,596 @@
+# -*- coding: utf-8 -*-
+# Copyright: waldur.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: openstack_images
+short_description: The OpenStack images of a Waldur deployment, grouped by service settings and tenant
+version_added: 0.1.0
+author:
+  - waldur.cloud maintainers (@waldur)
+description:
+  - Every OpenStack image visible to the API token becomes a host, with the image's fields as host variables.
+  - The hosts are data, not machines to connect to, and no connection variable is set for them. Use them in plays
+    that set C(connection) to C(local) and C(gather_facts) to C(false), as the examples do.
+  - Uses a YAML configuration file whose name ends with C(waldur_images.yml) or C(waldur_images.yaml).
+  - "Groups: C(waldur_images) holds every image. Below it, one group per service settings, C(waldur_settings_<name>),
+    and below that one group per tenant, C(waldur_tenant_<name>). An image linked to several tenants is in each of
+    their groups; an image linked to none is directly in its settings' group. Only groups that hold images are made.
+    O(group_by) leaves out either level."
+  - Group names are the names sanitised by Ansible's rules (a character that is not a letter, a digit or C(_) becomes
+    C(_)). When two service settings (or two tenants) visible to the user would get the same group name, each of
+    them gets C(_) and the first 8 digits of its uuid appended, for example C(waldur_tenant_prod_698b368a).
+  - Host names are unique and do not depend on the order in which the API lists images. A host is named after its
+    image (see O(hostname)), made usable in host patterns (C(hosts:), C(--limit), C(--host)). White space around the
+    name is removed; inside, each run of white space, control characters, commas, colons, square brackets, braces,
+    C(*) and C(?) becomes one C(_), and a leading C(~), C(!), C(&) or C(@) becomes C(_), because Ansible would split
+    a pattern there or read it as a wildcard, a range, a regex, an operator or a template. The exact name is always
+    in C(waldur_name).
+  - When several images get the same name, each gets C(@) and its service settings' name appended, for example
+    C(ubuntu-22.04@cloud-a). When that is still shared (older duplicates in the same service settings), C(~) and the
+    first 8 digits of the uuid follow, for example C(ubuntu-22.04@cloud-a~8ceac4f7). So V(ubuntu) and V(ubuntu )
+    share a name and are told apart, while V(UBUNTU) and V(ubuntu) are two names, as case matters to Ansible.
+  - Names are unique within one inventory source. A name that is unique in one run becomes shared when an image of
+    the same name appears (or a filter stops hiding one), and the host is then renamed. Use O(hostname=uuid) where a
+    host name must never change.
+  - All data from the API is marked unsafe, so an image named "{{ lookup('pipe', 'id') }}" stays that text in host
+    variables, O(compose) and O(keyed_groups); its host name has no braces.
+  - "Requests: the service settings and tenants (only names and uuids, with C(?field=): settings C(options) can hold
+    credentials and are never fetched), one listing of the images with the filters below, and one listing per tenant
+    to learn which images it has, as the API has no tenant field on an image. Pages and tenants are fetched
+    O(max_workers) at a time; failed requests are retried (O(retries))."
+extends_documentation_fragment:
+  - waldur.cloud.connection.plugins
+  - waldur.cloud.connection.paging
+  - ansible.builtin.constructed
+  - ansible.builtin.inventory_cache
+options:
+  plugin:
+    description: The name of this plugin; it marks the file as a configuration of this plugin.
+    required: true
+    type: str
+    choices: [waldur.cloud.openstack_images]
+  api_token:
+    description:
+      - The Waldur API token, or an OIDC access token or personal access token with O(auth_scheme=Bearer).
+      - It is only ever sent to the origin of O(api_url), never to a host named in a response.
+      - May be a template, for example an C(ansible.builtin.env) lookup or a vault lookup. It is templated before any
+        request and never written to the cache; the cache key holds a hash of it only, so that two tokens never share
+        cached data.
+  hostname:
+    description:
+      - How a host is named.
+      - V(name) is the image name, made unique as described above.
+      - V(uuid) is the image uuid (32 hex digits), never shared and never changing.
+      - Anything else must be a Jinja2 template over the host variables of the image, for example
+        V({{ waldur_settings_name }}-{{ waldur_name }}). The result is cleaned and made unique like a name.
+    type: str
+    default: name
+  hostvars_prefix:
+    description:
+      - The prefix of every host variable the plugin sets.
+      - The default keeps them apart from your own variables and from the names Ansible reserves. An image has a
+        C(name), which Ansible reserves for play keywords, so V('') makes Ansible warn about that variable on every
+        task.
+      - Must be empty or start a valid variable name (letters, digits and C(_), not starting with a digit).
+    type: str
+    default: waldur_
+  group_by:
+    description:
+      - Which groups to make below C(waldur_images).
+      - V(settings) makes one group per service settings, V(tenant) one group per tenant (a child of its settings'
+        group when both are chosen). V([]) puts every image directly in C(waldur_images).
+      - Without V(tenant) no tenant listings are requested, and the host variables C(waldur_tenants) and
+        C(waldur_tenants_known) are not set.
+    type: list
+    elements: str
+    choices: [settings, tenant]
+    default: [settings, tenant]
+  name:
+    description:
+      - Only images whose name contains this text, ignoring case.
+    type: str
+  name_exact:
+    description:
+      - Only images with exactly this name (case-sensitive).
+    type: str
+  settings:
+    description:
+      - Only images of these OpenStack service settings, given by name, uuid or URL.
+      - A name must match exactly one service settings visible to the user; otherwise the error lists the candidates.
+    type: str
+  settings_uuid:
+    description:
+      - Only images of the service settings with this uuid.
+    type: str
+  tenant:
+    description:
+      - Only images linked to this OpenStack tenant, given by name, uuid or URL.
+      - The images keep all their tenants, in C(waldur_tenants) and in the groups, not only this one.
+    type: str
+  tenant_uuid:
+    description:
+      - Only images linked to the tenant with this uuid.
+    type: str
+  offering_uuid:
+    description:
+      - Only images of the tenant or service settings of this marketplace offering (Waldur 7.9 and newer).
+    type: str
+  show_duplicate_names:
+    description:
+      - By default the server lists only the newest image of each name in each service settings (Waldur 8.0 and
+        newer). V(true) adds the older images of the same name.
+      - The server ignores every other filter together with this one; O(name), O(name_exact), O(settings),
+        O(settings_uuid) and O(is_rescue_image) are then applied by the plugin. O(tenant), O(tenant_uuid) and
+        O(offering_uuid) cannot be combined with it.
+      - The server cannot tell the tenants of an older duplicate. It drops C(tenant_uuid) when asked for duplicates
+        and lists only the newest image of a name otherwise. Older duplicates are therefore only in their settings'
+        group, with C(waldur_tenants=[]) and C(waldur_tenants_known=false). One more listing, the default one, tells
+        which images that applies to.
+    type: bool
+    default: false
+  is_rescue_image:
+    description:
+      - Only rescue images (V(true)) or only other images (V(false)) (Waldur 8.0.8 and newer).
+    type: bool
+  fits:
+    description:
+      - Only the images that a flavor of this size can boot, after the filters above. The rule is the one of
+        M(waldur.cloud.openstack_image_info), applied by the plugin since the server cannot filter by size.
+      - An image fits when its C(min_disk) is at most O(fits.disk) and its C(min_ram) is at most O(fits.ram); a size
+        that is not given is not checked. Sizes are whole MiB (V(20480)) or have a binary unit (V(20G), V(4 GiB),
+        V(512M)); V(GB) and the like are refused as ambiguous.
+      - Applied to the cached data too, so changing it needs no refresh.
+    type: dict
+    suboptions:
+      disk:
+        description: The root disk of the flavor, in MiB or with a unit (V(20480), V(20G)).
+        type: raw
+      ram:
+        description: The RAM of the flavor, in MiB or with a unit (V(4096), V(4G)).
+        type: raw
+  usage_stats:
+    description:
+      - Add the host variables C(waldur_running_instances_count) and C(waldur_created_instances_count), the instances
+        booted from an image of this name over the OpenStack service settings visible to the user (the API counts by
+        name, not by image).
+      - A name without instances gets V(0). Costs the pages of C(/api/openstack-images/usage_stats/).
+    type: bool
+    default: false
+notes:
+  - "Host variables, named with O(hostvars_prefix) in front: every field of the image as the server sends it
+    (C(url), C(uuid), C(name), C(min_disk) and C(min_ram) in MiB, C(settings), C(backend_id), ...); C(settings_uuid)
+    and C(settings_name); with V(tenant) in O(group_by), C(tenants), a list of C(uuid), C(name), C(project_uuid),
+    C(project_name), C(customer_uuid) and C(customer_name) sorted by name, and C(tenants_known), false only for the
+    older duplicates of O(show_duplicate_names); with O(usage_stats), the two counts."
+  - A non-staff user sees only their own tenants, so C(waldur_tenants) lists only those.
+  - The cache (O(cache=true)) stores the API data (images, settings and tenant names, tenant links, usage), never
+    groups, host names or the token. Groups and names are rebuilt from it on each run, so O(hostname),
+    O(hostvars_prefix), O(fits), O(compose), O(groups) and O(keyed_groups) can change without a refresh. A cached
+    run makes no request at all; run C(ansible-inventory --flush-cache) to fetch again.
+  - An error (a missing or wrong O(plugin), an unknown or invalid option, an unreachable server, a rejected token)
+    fails the source with one message that names the file and the option.
+requirements:
+  - requests
+seealso:
+  - module: waldur.cloud.openstack_image_info
+  - name: The inventory guide
+    description: Groups, host names, caching and AWX, with examples.
+    link: https://github.com/waldur/ansible-waldur-cloud/blob/main/docs/guides/inventory.md
+"""
+
+EXAMPLES = r"""
+# waldur_images.yml: every image, grouped by service settings and tenant.
+# The URL and token come from WALDUR_API_URL and WALDUR_API_TOKEN.
+plugin: waldur.cloud.openstack_images
+
+---
+# One cloud's Ubuntu images, named by uuid, with their usage, cached for an hour.
+plugin: waldur.cloud.openstack_images
+api_url: https://waldur.example.com/api/
+api_token: "{{ lookup('ansible.builtin.env', 'WALDUR_CI_TOKEN') }}"
+settings: cloud-a
+name: ubuntu
+hostname: uuid
+usage_stats: true
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: ~/.cache/waldur-inventory
+cache_timeout: 3600
+
+---
+# Only settings groups, only images a 20 GiB / 4 GiB flavor can boot, plus groups of your own.
+plugin: waldur.cloud.openstack_images
+group_by: [settings]
+fits:
+  disk: 20G
+  ram: 4G
+strict: true
+compose:
+  # The hosts are data: run their tasks on the controller.
+  ansible_connection: "'local'"
+  min_disk_gib: waldur_min_disk // 1024
+groups:
+  big_images: waldur_min_disk >= 20480
+  rescue: waldur_is_rescue_image | default(false)
+keyed_groups:
+  - key: waldur_settings_name
+    prefix: cloud
+  # A key must give text (or a list or mapping of it): turn numbers into text.
+  - key: (waldur_min_ram // 1024) | string
+    prefix: ram_gib
+
+# A play that uses it:
+#   - name: Report the images of cloud-a
+#     hosts: waldur_settings_cloud_a
+#     connection: local
+#     gather_facts: false
+#     tasks:
+#       - name: Show each image
+#         ansible.builtin.debug:
+#           msg: "{{ inventory_hostname }}: {{ waldur_min_disk }} MiB"
+"""
+
+import difflib
+import hashlib
+import json
+import re
+
+from collections.abc import Mapping
+
+from ansible.config.manager import ensure_type
+from ansible.errors import AnsibleError, AnsibleParserError
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+
+from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurAuthError, WaldurConnectionError
+from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery, settings_uuid_of
+from ansible_collections.waldur.cloud.plugins.module_utils.selection import fits_flavor, parse_fits
+from ansible_collections.waldur.cloud.plugins.plugin_utils.client import failures_as, open_client, option_origin
+from ansible_collections.waldur.cloud.plugins.plugin_utils.inventory import (
+    clean_host_name,
+    fetch_inventory_data,
+    group_names,
+    host_names,
+    valid_data,
+)
+from ansible_collections.waldur.cloud.plugins.plugin_utils.unsafe import make_unsafe
+
+BOOLEAN_TEXT = frozenset(("true", "false", "yes", "no", "on", "off", "1", "0", "y", "n", "t", "f"))
+TYPE_WORDS = {"int": "a whole number", "integer": "a whole number", "float": "a number", "list": "a list",
+              "dict": "a mapping", "dictionary": "a mapping", "str": "text", "string": "text"}
+VARIABLE_PREFIX = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+TOP_GROUP = "waldur_images"
+SETTINGS_PREFIX = "waldur_settings_"
+TENANT_PREFIX = "waldur_tenant_"
+TENANT_FIELDS = ("uuid", "name", "project_uuid", "project_name", "customer_uuid", "customer_name")
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+
+    NAME = "waldur.cloud.openstack_images"
+
+    def verify_file(self, path):
+        """Accept files named ``*waldur_images.yml`` or ``*waldur_images.yaml``."""
+        if not super().verify_file(path):
+            return False
+        if path.endswith(("waldur_images.yml", "waldur_images.yaml")):
+            return True
+        self.display.vvv("Skipping %s: a waldur.cloud.openstack_images file name must end with waldur_images.yml or "
+                         "waldur_images.yaml" % path)
+        return False
+
+    def parse(self, inventory, loader, path, cache=True):
+        super().parse(inventory, loader, path, cache)
+        self._read_options(path)
+        query = self._query(path)
+        size = self._fits(path)
+        hostname = self._hostname_option(path)
+        prefix = self._hostvars_prefix(path)
+        group_by = self.get_option("group_by")
+        membership = "tenant" in group_by
+        usage = self.get_option("usage_stats")
+
+        overrides = {"api_token": self._api_token(path)}
+        client = open_client(self, path, overrides, page_size=self.get_option("page_size"),
+                             max_workers=self.get_option("max_workers"))
+        with client:
+            key = self._cache_key(path, client, query, membership, usage)
+            use_cache = self.get_option("cache")
+            data = None
+            if use_cache and cache:
+                try:
+                    data = self._cache[key]
+                except KeyError:
+                    data = None  # not cached yet, or expired
+                if data is not None and not valid_data(data):
+                    self.display.vvv("%s: the cached data has an old format; fetching it again" % path)
+                    data = None
+            if data is None:
+                data = self._fetch(path, client, query, membership, usage)
+                if use_cache:
+                    self._cache[key] = data
+            else:
+                self.display.vv("%s: using cached data (no requests; --flush-cache refetches)" % path)
+        self._populate(path, data, hostname, prefix, group_by, size)
+
+    def _fetch(self, path, client, query, membership, usage):
+        with failures_as(AnsibleParserError, path):
+            try:
+                return fetch_inventory_data(client, query, membership=membership, usage=usage)
+            except WaldurAuthError as exc:
+                # The message says where the token came from; the option leads, as in every other error.
+                raise AnsibleParserError("%s: api_token: %s" % (path, exc)) from None
+            except WaldurConnectionError as exc:
+                # Say which option points at the unreachable server, and where its value came from.
+                raise AnsibleParserError("%s: api_url: the Waldur API at %s (from %s) cannot be reached: %s" % (
+                    path, client.settings.api_root, option_origin(self, "api_url", path), exc)) from None
+
+    # ---------------------------------------------------------------- options
+    def _read_options(self, path):
+        """Read and check the configuration; every error names the file and the option."""
+        try:
+            config = self._read_config_data(path)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            # Ansible's own checks fail with AnsibleError, or AttributeError on a file that is not a mapping.
+            raise AnsibleParserError("%s: %s" % (path, self._explain(path, exc))) from None
+        problem = self._config_problem(config)
+        if problem:
+            raise AnsibleParserError("%s: %s" % (path, problem))
+        # The configured cache plugin, or the memory one: Ansible calls update_cache_if_changed() either way.
+        with failures_as(AnsibleParserError, path):
+            self.load_cache_plugin()
+
+    def _explain(self, path, error):
+        """Why Ansible could not read the configuration, in the plugin's words where it can tell."""
+        try:
+            config = self.loader.load_from_file(path, cache="none")
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            return "is not a valid YAML file: %s" % to_text(exc)
+        problem = self._config_problem(config)
+        if problem:
+            return problem
+        message = to_text(getattr(error, "message", error))
+        if error.__cause__ is not None and to_text(error.__cause__) not in message:
+            message += " (%s)" % to_text(error.__cause__)
+        if config.get("cache") and self._options_accepted(config):
+            # The options are fine, so the cache plugin could not be set up: name the option behind it.
+            return "%s: %s" % ("cache_plugin" if "Unable to load" in message else "cache_connection", message)
+        return message
+
+    def _options_accepted(self, config):
+        try:
+            self.set_options(direct=config, var_options=self._vars)
+        except Exception:  # pylint: disable=broad-exception-caught
+            return False
+        return True
+
+    def _config_problem(self, config):
+        """The first problem of the configuration's structure, plugin key, option names or value types, or None."""
+        if not isinstance(config, Mapping):
+            return "must be a YAML mapping of options, starting with plugin: %s" % self.NAME
+        valid_names = getattr(self, "_redirected_names", None) or [self.NAME]
+        if config.get("plugin") not in valid_names:
+            found = "is missing" if config.get("plugin") is None else "is %r" % (config.get("plugin"),)
+            return "the plugin option %s; it must be %s" % (found, self.NAME)
+        known = self.option_definitions
+        unknown = sorted(str(option) for option in config if option not in known)
+        if unknown:
+            hints = []
+            for option in unknown:
+                close = difflib.get_close_matches(option, sorted(known), n=1)
+                hints.append("%s (did you mean %s?)" % (option, close[0]) if close else option)
+            return "unknown option%s %s. The options are described by: ansible-doc -t inventory %s" % (
+                "s" if len(unknown) > 1 else "", ", ".join(hints), self.NAME)
+        for option, value in config.items():
+            problem = self._value_problem(known[option], value)
+            if problem:
+                return "%s: %s" % (option, problem)
+        return None
+
+    @staticmethod
+    def _value_problem(definition, value):
+        """What is wrong with one option's value, in words, or None; stricter than Ansible's own conversion."""
+        if value is None:
+            return None
+        kind = definition.get("type") or "str"
+        if kind in ("bool", "boolean"):
+            if isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in BOOLEAN_TEXT):
+                return None
+            return "%r is not a boolean; use true or false" % (value,)
+        if kind in TYPE_WORDS:
+            try:
+                value = ensure_type(value, kind)
+            except (TypeError, ValueError):
+                return "%r is not %s" % (value, TYPE_WORDS[kind])
+        choices = definition.get("choices")
+        if choices:
+            for item in value if isinstance(value, list) else [value]:
+                if item not in choices:
+                    return "%r is not one of %s" % (item, ", ".join(str(choice) for choice in choices))
+        return None
+
+    def _query(self, path):
+        options = {key: self.get_option(key) for key in ImageQuery.LIST_FILTERS}
+        with failures_as(AnsibleParserError, path):
+            query = ImageQuery.from_options(options)
+        for warning in query.warnings:
+            self.display.warning("%s: %s" % (path, warning))
+        return query
+
+    def _fits(self, path):
+        with failures_as(AnsibleParserError, path):
+            return parse_fits(self.get_option("fits"))
+
+    def _hostname_option(self, path):
+        value = self.get_option("hostname")
+        if value in ("name", "uuid") or self.templar.is_template(value):
+            return value
+        raise AnsibleParserError("%s: hostname: %r is not name, uuid or a Jinja2 template such as "
+                                 "'{{ waldur_settings_name }}-{{ waldur_name }}'" % (path, value))
+
+    def _hostvars_prefix(self, path):
+        value = self.get_option("hostvars_prefix")
+        if value == "" or VARIABLE_PREFIX.match(value):
+            return value
+        raise AnsibleParserError("%s: hostvars_prefix: %r cannot start a variable name; use letters, digits and _, "
+                                 "not starting with a digit (or '' for none)" % (path, value))
+
+    def _api_token(self, path):
+        """The token, templated if it is a template (a vault or env lookup); never logged or cached."""
+        token = self.get_option("api_token")
+        if token is not None and not isinstance(token, str):
+            token = to_text(token)  # an inline !vault value decrypts when read as text
+        if token is not None and self.templar.is_template(token):
+            try:
+                token = self.templar.template(token)
+            except AnsibleError as exc:
+                raise AnsibleParserError("%s: api_token: the template could not be rendered: %s" % (
+                    path, to_text(exc.message))) from None
+            token = to_text(token) if token is not None else None
+        return token
+
+    def _cache_key(self, path, client, query, membership, usage):
+        """The file's key plus a digest of what decides the data: API, user, filters; the token only hashed."""
+        settings = client.settings
+        user = hashlib.sha256(("%s %s" % (settings.auth_scheme, settings.api_token)).encode("utf-8")).hexdigest()
+        request = {
+            "api": settings.api_root,
+            "user": user,
+            "filters": {key: getattr(query, key) for key in ImageQuery.LIST_FILTERS},
+            "membership": membership,
+            "usage": usage,
+        }
+        digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+        return "%s_%s" % (self.get_cache_key(path), digest)
+
+    # --------------------------------------------------------------- populate
+    def _populate(self, path, data, hostname, prefix, group_by, size):
+        settings = {row["uuid"]: row for row in data["settings"]}
+        for image in data["images"]:
+            uuid = settings_uuid_of(image)
+            if uuid is not None and uuid not in settings:
+                settings[uuid] = {"uuid": uuid, "name": None}
+        tenants = {row["uuid"]: row for row in data["tenants"]}
+        links = self._links(data, tenants)
+        known = set(data["membership_known"]) if data.get("membership_known") is not None else None
+
+        with failures_as(AnsibleParserError, path):
+            chosen = [image for index, image in enumerate(data["images"])
+                      if size is None or fits_flavor(image, size, index)]
+        images = {image["uuid"]: self._host_vars(image, data, settings, tenants, links, known) for image in chosen}
+        # One call for all hosts: equal strings (keys, settings and tenant names) are wrapped once.
+        variables = make_unsafe({uuid: {prefix + key: value for key, value in fields.items()}
+                                 for uuid, fields in images.items()})
+        names = host_names({uuid: (self._base_name(path, hostname, uuid, fields.get("name"), variables[uuid]),
+                                   clean_host_name(fields["settings_name"]) or (fields["settings_uuid"] or "")[:8])
+                            for uuid, fields in images.items()})
+        settings_groups = group_names(settings.values(), SETTINGS_PREFIX, self._sanitize_group_name)
+        tenant_groups = group_names(tenants.values(), TENANT_PREFIX, self._sanitize_group_name)
+
+        placements = {uuid: self._placement(images[uuid]["settings_uuid"], links.get(uuid, ()), group_by,
+                                            settings_groups, tenant_groups, tenants) for uuid in images}
+        # Groups are made in name order, so that --graph and --list read the same on every run.
+        edges = sorted({edge for _direct, parents in placements.values() for edge in parents}, key=lambda edge: edge[1])
+        self.inventory.add_group(TOP_GROUP)
+        for _parent, child in edges:
+            self.inventory.add_group(child)
+        for parent, child in edges:
+            self.inventory.add_child(parent, child)
+
+        strict = self.get_option("strict")
+        for uuid in sorted(images, key=lambda key: (names[key], key)):
+            # Host names are plain text: they cannot hold braces, so they are never templates, and they stay
+            # plain strings in the group lists of ansible-inventory --list, which AWX reads.
+            host = names[uuid]
+            for group in placements[uuid][0]:
+                self.inventory.add_host(host, group=group)
+            for key, value in variables[uuid].items():
+                self.inventory.set_variable(host, key, value)
+            self._construct(path, host, strict)
+        self.display.vv("%s: %d images, %d service settings, %d tenants" % (
+            path, len(images), len(settings), len(tenants)))
+
+    @staticmethod
+    def _links(data, tenants):
+        """``{image uuid: [tenant uuid, ...]}`` from the per-tenant listings, tenants sorted by name."""
+        links = {}
+        for tenant_uuid, image_uuids in (data.get("membership") or {}).items():
+            for image_uuid in image_uuids:
+                links.setdefault(image_uuid, []).append(tenant_uuid)
+        for tenant_uuids in links.values():
+            tenant_uuids.sort(key=lambda uuid: (tenants.get(uuid, {}).get("name") or "", uuid))
+        return links
+
+    @staticmethod
+    def _host_vars(image, data, settings, tenants, links, known):
+        hostvars = dict(image)
+        settings_uuid = settings_uuid_of(image)
+        hostvars["settings_uuid"] = settings_uuid
+        hostvars["settings_name"] = settings.get(settings_uuid, {}).get("name")
+        if data.get("membership") is not None:
+            hostvars["tenants"] = [{field: tenants.get(uuid, {}).get(field) for field in TENANT_FIELDS}
+                                   for uuid in links.get(image["uuid"], ())]
+            hostvars["tenants_known"] = known is None or image["uuid"] in known
+        if data.get("usage") is not None:
+            counts = data["usage"].get(image.get("name")) or {}
+            for field in ("running_instances_count", "created_instances_count"):
+                hostvars[field] = counts.get(field, 0)
+        return hostvars
+
+    def _base_name(self, path, hostname, uuid, name, hostvars):
+        if hostname == "uuid":
+            return uuid
+        if hostname == "name":
+            text = name
+        else:
+            self.templar.available_variables = hostvars
+            try:
+                text = self.templar.template(hostname)
+            except AnsibleError as exc:
+                raise AnsibleParserError("%s: hostname: the template failed for image %s: %s" % (
+                    path, uuid, to_text(exc.message))) from None
+        return clean_host_name(text) or uuid
+
+    @staticmethod
+    def _placement(settings_uuid, tenant_uuids, group_by, settings_groups, tenant_groups, tenants):
+        """The groups a host is put in directly, and the (parent, child) links of the groups above it.
+
+        Tenant groups hang below their settings' group, settings groups below the top group. A host
+        is put in the lowest groups that apply: its tenants', else its settings', else the top group.
+        """
+        by_settings = "settings" in group_by
+        own = settings_groups.get(settings_uuid) if by_settings else None
+        direct = []
+        edges = set()
+        in_own_settings = False
+        if "tenant" in group_by:
+            for tenant_uuid in tenant_uuids:
+                group = tenant_groups.get(tenant_uuid)
+                if group is None:
+                    continue
+                parent = settings_groups.get(tenants[tenant_uuid].get("service_settings_uuid")) if by_settings else None
+                if parent is not None:
+                    edges.add((TOP_GROUP, parent))
+                edges.add((parent or TOP_GROUP, group))
+                direct.append(group)
+                in_own_settings = in_own_settings or parent == own
+        if own is not None and not in_own_settings:
+            # No tenant, or (never seen, but possible) only tenants of other service settings.
+            edges.add((TOP_GROUP, own))
+            direct.append(own)
+        return direct or [TOP_GROUP], edges
+
+    def _construct(self, path, host, strict):
+        """compose, groups and keyed_groups over the host's variables; with strict, a failure names its option."""
+        steps = (("compose", self._set_composite_vars), ("groups", self._add_host_to_composed_groups),
+                 ("keyed_groups", self._add_host_to_keyed_groups))
+        for option, step in steps:
+            hostvars = self.inventory.get_host(host).get_vars()
+            try:
+                step(self.get_option(option), hostvars, host, strict=strict)
+            except AnsibleError as exc:
+                raise AnsibleParserError("%s: %s: %s" % (path, option, to_text(exc.message))) from None

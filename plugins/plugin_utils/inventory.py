@@ -1,0 +1,168 @@
+# -*- coding: utf-8 -*-
+# Copyright: waldur.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What the openstack_images inventory needs besides the client: its request plan and its naming rules.
+
+``fetch_inventory_data`` makes every request and returns plain API data (what the cache stores);
+the naming functions turn that data into host and group names that are unique and do not depend
+on the order the server lists things in.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+import unicodedata
+
+from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurConfigError
+from ansible_collections.waldur.cloud.plugins.module_utils.images import Directory, ImageQuery, settings_uuid_of
+from ansible_collections.waldur.cloud.plugins.module_utils.usage import usage_by_name
+
+# Bumped whenever the shape of the data below changes: an older cache entry is then refetched.
+DATA_FORMAT = 1
+
+
+def _membership_query(query, tenant_uuid=None):
+    """The user's filters as a default (deduplicated) listing, optionally of one tenant.
+
+    It lists a subset of the images of the main listing, so it tells the tenant of each of them.
+    With ``show_duplicate_names`` the server would drop ``tenant_uuid``, so it is never sent here.
+    """
+    return ImageQuery(name=query.name, name_exact=query.name_exact, settings=query.settings,
+                      settings_uuid=query.settings_uuid, offering_uuid=query.offering_uuid,
+                      is_rescue_image=query.is_rescue_image, tenant_uuid=tenant_uuid)
+
+
+def fetch_inventory_data(client, query, membership=True, usage=False):
+    """Every piece of API data the inventory is built from, each requested once.
+
+    1. In parallel: the service settings and tenants (names only, ``?field=``), the image listing
+       and, with ``show_duplicate_names``, the default listing (which images tenant links can be
+       known for). Settings or a tenant given by name are resolved first, from the same listings.
+    2. In parallel: one ``tenant_uuid`` listing per tenant on a service settings that has listed
+       images (``membership``), and the usage statistics (``usage``).
+    """
+    directory = Directory(client)
+    if query.settings is not None or query.tenant is not None:
+        directory.load()
+    duplicates = membership and query.show_duplicate_names
+    jobs = [directory.load, lambda: query.run(client, directory)]
+    if duplicates:
+        jobs.append(lambda: _membership_query(query).run(client, directory))
+    results = client.map(lambda job: job(), jobs)
+    images = results[1]
+    known = [image["uuid"] for image in results[2]] if duplicates else None
+
+    listed_settings = {settings_uuid_of(image) for image in images}
+    tenants = [row for row in directory.tenants if row.get("service_settings_uuid") in listed_settings] if membership else []
+    jobs = [lambda tenant_uuid=row["uuid"]: _membership_query(query, tenant_uuid).run(client, directory) for row in tenants]
+    if usage:
+        jobs.append(lambda: _usage(client, directory))
+    results = client.map(lambda job: job(), jobs)
+    return {
+        "format": DATA_FORMAT,
+        "images": images,
+        "settings": directory.settings,
+        "tenants": directory.tenants,
+        "membership": {row["uuid"]: [image["uuid"] for image in listing]
+                       for row, listing in zip(tenants, results)} if membership else None,
+        "membership_known": known,
+        "usage": results[-1] if usage else None,
+    }
+
+
+def _usage(client, directory):
+    try:
+        return usage_by_name(client, directory)
+    except WaldurConfigError as exc:
+        # The usage code names its own option; here the user set usage_stats.
+        raise WaldurConfigError("usage_stats", str(exc).split(": ", 1)[-1]) from None
+
+
+def valid_data(data):
+    """Whether ``data`` (e.g. read from a cache) has the shape ``fetch_inventory_data`` returns."""
+    return (isinstance(data, dict) and data.get("format") == DATA_FORMAT
+            and isinstance(data.get("images"), list) and isinstance(data.get("settings"), list)
+            and isinstance(data.get("tenants"), list))
+
+
+# What Ansible's host patterns (hosts:, --limit, --host) would split on or read as wildcards and ranges,
+# and braces, so that a host name can never be read as a template.
+_PATTERN_SPECIAL = re.compile(r"[\s,:\[\]*?{}]+")
+# What a pattern must not start with: a regex, an exclusion, an intersection, a file of hosts.
+_PATTERN_PREFIXES = ("~", "!", "&", "@")
+
+
+def clean_host_name(text):
+    """``text`` made usable as a host name in every host pattern; the exact name stays in a host variable.
+
+    White space around it is removed. Inside, each run of white space, control characters and the
+    characters ``, : [ ] * ? { }`` becomes one ``_``, and a leading ``~ ! & @`` becomes ``_``, since Ansible
+    would split a pattern there or read it as a wildcard, a range, a regex or an operator. Without
+    braces a host name is never a template: ansible-core before 2.19 renders ``inventory_hostname``.
+    """
+    if text is None:
+        return ""
+    text = "".join(" " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char for char in str(text)).strip()
+    text = _PATTERN_SPECIAL.sub("_", text)
+    if text.startswith(_PATTERN_PREFIXES):
+        text = "_" + text[1:]
+    return text
+
+
+def unique_names(keys, candidate, levels):
+    """``{key: name}`` where ``candidate(key, level)`` gives the name of ``key`` at each level.
+
+    Every key starts at level 0. While some name is shared, every key sharing it moves to its next
+    level. The result depends only on the keys, never on their order, and the last level must be
+    unique by construction (it contains the key).
+    """
+    level = dict.fromkeys(keys, 0)
+    while True:
+        holders = collections.defaultdict(list)
+        for key in level:
+            holders[candidate(key, level[key])].append(key)
+        moved = False
+        for shared in holders.values():
+            if len(shared) > 1:
+                for key in shared:
+                    if level[key] < levels - 1:
+                        level[key] += 1
+                        moved = True
+        if not moved:
+            clashes = [name for name, shared in holders.items() if len(shared) > 1]
+            if clashes:
+                raise ValueError("names could not be made unique: %s" % ", ".join(sorted(clashes)))
+            return {key: candidate(key, level[key]) for key in level}
+
+
+def host_names(images):
+    """Unique host names for ``images``: ``{uuid: name}``.
+
+    ``images`` maps an image uuid to ``(base, settings_label)``, both already cleaned. A base shared
+    by several images becomes ``base@settings``; if that is still shared, ``base@settings~`` and the
+    first 8 digits of the uuid; in the astronomically rare case of a shared 8-digit prefix, the whole uuid.
+    """
+    def candidate(uuid, level):
+        base, settings = images[uuid]
+        if level == 0:
+            return base
+        if level == 1:
+            return "%s@%s" % (base, settings)
+        return "%s@%s~%s" % (base, settings, uuid[:8] if level == 2 else uuid)
+
+    return unique_names(images, candidate, 4)
+
+
+def group_names(rows, prefix, sanitize):
+    """Unique group names ``{uuid: name}`` for ``rows`` of ``{"uuid", "name"}``: ``prefix + name``,
+    sanitised; where that is shared, ``_`` and the first 8 digits of the uuid are added (the whole
+    uuid if even those are shared)."""
+    names = {row["uuid"]: row.get("name") or row["uuid"][:8] for row in rows}
+
+    def candidate(uuid, level):
+        suffix = ("", "_" + uuid[:8], "_" + uuid)[level]
+        return sanitize(prefix + names[uuid] + suffix)
+
+    return unique_names(names, candidate, 3)
