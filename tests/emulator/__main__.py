@@ -1,5 +1,8 @@
 """Command line: ``python -m tests.emulator --port 0 --images 700`` (run from the repository root).
 
+``--fault 'kind=429,path=/api/openstack-images/,page=2,retry_after=1'`` (repeatable) injects
+faults; ``--tls-cert``/``--tls-key`` serve HTTPS. See README.md.
+
 Prints one JSON line ``{"url": ..., "tokens": {...}}`` on stdout once it serves, then serves
 until SIGTERM or SIGINT, when it writes the requested dumps and exits 0.
 """
@@ -13,6 +16,7 @@ import sys
 import threading
 
 from .dataset import dump_dataset, generate_dataset, load_dataset
+from .faults import KINDS, parse_fault_spec
 from .server import WaldurEmulator
 
 
@@ -32,7 +36,24 @@ def parse_args(argv=None):
                         help="behave like an older server (image objects without backend_id and the 8.x fields, no dedup)")
     parser.add_argument("--server-version", help="emulate this Waldur version (e.g. 7.9.0, 8.0.0, 8.0.8)")
     parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
-    return parser.parse_args(argv)
+    parser.add_argument("--fault", action="append", default=[], type=_fault_spec, metavar="SPEC",
+                        help="inject a fault, repeatable: key=value pairs joined by commas (or a JSON object), e.g. "
+                             "'kind=429,path=/api/openstack-images/,page=2,count=1,retry_after=1'. kinds: %s or a "
+                             "status 429/500/502/503/504; selectors: path (a pattern), method, page, query, every, "
+                             "probability, seed, count (default 1; 'inf' for no limit)" % ", ".join(KINDS))
+    parser.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain)")
+    parser.add_argument("--tls-key", help="the PEM private key of --tls-cert (if not in the same file)")
+    args = parser.parse_args(argv)
+    if args.tls_key and not args.tls_cert:
+        parser.error("--tls-key needs --tls-cert")
+    return args
+
+
+def _fault_spec(text):
+    try:
+        return parse_fault_spec(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv=None):
@@ -42,7 +63,14 @@ def main(argv=None):
     else:
         dataset = generate_dataset(images=args.images, tenants=args.tenants, settings=args.settings, seed=args.seed)
     emulator = WaldurEmulator(dataset, port=args.port, host=args.host, latency_ms=args.latency_ms,
-                              legacy_fields=args.legacy_fields, server_version=args.server_version, verbose=args.verbose)
+                              legacy_fields=args.legacy_fields, server_version=args.server_version, verbose=args.verbose,
+                              tls_cert=args.tls_cert, tls_key=args.tls_key)
+    for spec in args.fault:
+        try:
+            emulator.add_fault(**spec)
+        except (TypeError, ValueError) as exc:
+            sys.stderr.write("python -m tests.emulator: error: --fault: %s\n" % exc)
+            return 2
     if args.dump_dataset:
         dump_dataset(emulator.dataset, args.dump_dataset, server_version=emulator.server_version)
     stop = threading.Event()

@@ -9,6 +9,7 @@ import collections
 import json
 import math
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -18,6 +19,7 @@ from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlparse, urls
 
 from . import routes
 from .dataset import generate_dataset
+from .faults import ANSWER_KINDS, BODY_KINDS, DATA_KINDS, Fault, check_spec
 from .store import DEFAULT_SERVER_VERSION, LEGACY_SERVER_VERSION, TENANT_FIELDS, SETTINGS_FIELDS, Store, dumps, hex_uuid
 
 DEFAULT_PAGE_SIZE = 10
@@ -29,13 +31,6 @@ CONTROL_PREFIX = "/__emulator__/"
 REQUEST_LOG_SIZE = 100000  # requests kept in ``WaldurEmulator.requests`` (the counts are never capped)
 SETTINGS_TYPES = ("OpenStack", "OpenStackTenant", "SLURM", "Remote", "Azure", "Rancher", "VMware")
 MISSING_CREDENTIALS = "Authentication credentials were not provided."
-FAULT_PAGES = {
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Temporarily Unavailable",
-    504: "Gateway Time-out",
-}
 
 
 class ApiError(Exception):
@@ -81,8 +76,9 @@ def _replace_query_param(url, key, value):
 class Request:
     """What a handler needs from one HTTP request."""
 
-    def __init__(self, method, raw_path, headers, host):
+    def __init__(self, method, raw_path, headers, host, scheme="http"):
         self.method = method
+        self.scheme = scheme
         self.headers = headers
         if raw_path.startswith(("http://", "https://")):
             parts = urlsplit(raw_path)
@@ -103,7 +99,7 @@ class Request:
 
     @property
     def prefix(self):
-        return "http://" + self.host
+        return self.scheme + "://" + self.host
 
     def absolute_uri(self):
         return self.prefix + self.path + ("?" + self.query if self.query else "")
@@ -149,22 +145,6 @@ class _Paginated:
 
     def headers(self):
         return (("X-Result-Count", str(self.count)), ("Link", self.link))
-
-
-class Fault:
-    """A canned failure, as a reverse proxy in front of Waldur would produce it."""
-
-    def __init__(self, status=502, count=1, path=None, kind=None, retry_after=None, body=None, content_type=None):
-        self.status = int(status)
-        self.count = int(count)
-        self.path = path
-        self.kind = kind or ("reset" if self.status == 0 else "html")
-        self.retry_after = retry_after if retry_after is not None else ("1" if self.status == 429 else None)
-        self.body = body
-        self.content_type = content_type
-
-    def matches(self, path):
-        return self.count > 0 and (self.path is None or path.startswith(self.path))
 
 
 class Api:
@@ -461,6 +441,10 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 300
 
     def setup(self):
+        if isinstance(self.request, ssl.SSLSocket):
+            # The TLS handshake happens here, in the handler's thread, not in the accepting one.
+            self.request.settimeout(self.timeout)
+            self.request.do_handshake()
         super().setup()
         # Headers and body go out in separate writes: without this, Nagle's algorithm and the
         # client's delayed ACK add ~40 ms to some responses.
@@ -519,7 +503,7 @@ class _Handler(BaseHTTPRequestHandler):
         emulator = self.server.emulator
         body_in = self._read_body()
         host = self.headers.get("Host") or emulator.netloc
-        request = Request(method, self.path, self.headers, host)
+        request = Request(method, self.path, self.headers, host, emulator.scheme)
         if request.path.startswith(CONTROL_PREFIX):
             self._control(request, body_in)
             return
@@ -527,10 +511,15 @@ class _Handler(BaseHTTPRequestHandler):
         if emulator.latency_ms:
             time.sleep(emulator.latency_ms / 1000.0)
         emulator.run_hooks(request)
-        fault = emulator.take_fault(request.path)
+        fault = emulator.take_fault(request)
         if fault is not None:
-            self._fault(fault)
-            return
+            if fault.kind in ANSWER_KINDS:
+                self._fault(fault)
+                return
+            if fault.kind == "delay":
+                time.sleep(fault.delay)
+            elif fault.kind in DATA_KINDS:
+                emulator.apply_data_fault(fault)
         try:
             result = emulator.api.handle(request)
         except Exception as exc:  # pylint: disable=broad-except
@@ -540,9 +529,39 @@ class _Handler(BaseHTTPRequestHandler):
             self._redirect(result[1])
             return
         status, headers, body, allow = result
+        if fault is not None and fault.kind in BODY_KINDS:
+            self._send_mangled(fault, status, body, headers, allow)
+            return
         self._send(status, body, headers, allow)
 
-    def _send(self, status, body, headers=(), allow=None, content_type="application/json"):
+    def _send_mangled(self, fault, status, body, headers, allow):
+        """The API's answer as a fault spoils it: wrong headers, a cut body, a broken connection."""
+        headers = fault.headers(headers)
+        if fault.kind in ("wrong_count", "link_host") or self.command == "HEAD":
+            self._send(status, body, headers, allow)
+            return
+        sent = body[:fault.cut(body)]
+        if fault.kind == "truncated":
+            self._send(status, sent, headers, allow)
+            return
+        # reset / eof: Content-Length promises the whole body, part of it comes, then the connection ends.
+        self._send(status, body, headers, allow, write_body=False)
+        self.wfile.write(sent)
+        self.wfile.flush()
+        self.close_connection = True
+        if fault.kind == "reset":
+            self._abort()
+
+    def _abort(self):
+        """Close the connection with a TCP reset (abortive close)."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
+
+    def _send(self, status, body, headers=(), allow=None, content_type="application/json", write_body=True):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         for name, value in headers:
@@ -554,7 +573,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Content-Language", "en")
         self.end_headers()
-        if self.command != "HEAD":
+        if self.command != "HEAD" and write_body:
             self.wfile.write(body)
 
     def _redirect(self, location):
@@ -569,25 +588,22 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def _fault(self, fault):
-        if fault.kind == "reset":
+        """Answer with the fault itself: a proxy page, a redirect, or no answer at all."""
+        if fault.kind == "drop":
             # Abortive close: the client sees a connection reset, no response at all.
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.close_connection = True
-            try:
-                self.connection.close()
-            except OSError:
-                pass
+            self._abort()
             return
-        title = FAULT_PAGES.get(fault.status, "Error")
-        if fault.body is not None:
-            body = fault.body.encode("utf-8") if isinstance(fault.body, str) else fault.body
-        else:
-            body = ("<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n<center><h1>%d %s</h1></center>\r\n"
-                    "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n" % (fault.status, title, fault.status, title)).encode("ascii")
-        self.send_response(fault.status)
-        self.send_header("Content-Type", fault.content_type or "text/html")
+        if fault.kind == "redirect":
+            self.send_response(fault.status)
+            self.send_header("Location", fault.location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        status, content_type, body = fault.error_page()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
         if fault.retry_after is not None:
-            self.send_header("Retry-After", str(fault.retry_after))
+            self.send_header("Retry-After", fault.retry_after)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
@@ -612,7 +628,9 @@ class _Handler(BaseHTTPRequestHandler):
             if request.method == "POST":
                 try:
                     spec = json.loads(body_in.decode("utf-8") or "{}")
-                    emulator.add_fault(**spec)
+                    if not isinstance(spec, dict):
+                        raise ValueError("give a JSON object of add_fault arguments")
+                    emulator.add_fault(**check_spec(spec))
                     status, payload = 200, {"faults": emulator.pending_faults()}
                 except (ValueError, TypeError) as exc:
                     status, payload = 400, {"detail": str(exc)}
@@ -631,13 +649,21 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     block_on_close = False
 
-    def __init__(self, address, emulator):
+    def __init__(self, address, emulator, ssl_context=None):
         self.emulator = emulator
+        self.ssl_context = ssl_context
         self._open = set()
         self._open_lock = threading.Lock()
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
+
+    def get_request(self):
+        sock, address = super().get_request()
+        if self.ssl_context is not None:
+            # The handshake is left to the handler thread (see _Handler.setup).
+            sock = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, address
 
     def process_request(self, request, client_address):
         with self._open_lock:
@@ -670,7 +696,7 @@ class WaldurEmulator:
     """
 
     def __init__(self, dataset=None, port=0, latency_ms=0, legacy_fields=False, host="127.0.0.1",
-                 server_version=None, verbose=False):
+                 server_version=None, verbose=False, tls_cert=None, tls_key=None, ssl_context=None):
         if dataset is None:
             dataset = generate_dataset()
         if server_version is None:
@@ -682,6 +708,11 @@ class WaldurEmulator:
         self.port = port
         self.latency_ms = latency_ms
         self.verbose = verbose
+        if ssl_context is None and tls_cert:
+            ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ssl_context.load_cert_chain(tls_cert, tls_key)
+        self.ssl_context = ssl_context
+        self._added = 0
         self._server = None
         self._thread = None
         self._req_lock = threading.Lock()
@@ -695,7 +726,7 @@ class WaldurEmulator:
         if self._server is not None:
             return self
         self.store.warm_up()
-        self._server = _Server((self.host, self.port), self)
+        self._server = _Server((self.host, self.port), self, self.ssl_context)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="waldur-emulator-%d" % self.port, daemon=True)
@@ -724,8 +755,12 @@ class WaldurEmulator:
         return "%s:%d" % (host, self.port)
 
     @property
+    def scheme(self):
+        return "https" if self.ssl_context is not None else "http"
+
+    @property
     def url(self):
-        return "http://" + self.netloc
+        return self.scheme + "://" + self.netloc
 
     @property
     def tokens(self):
@@ -754,11 +789,16 @@ class WaldurEmulator:
         self.store.load(dataset)
 
     # ------------------------------------------------------ faults and hooks
-    def add_fault(self, status=502, count=1, path=None, kind=None, retry_after=None, body=None, content_type=None):
-        """Answer the next ``count`` requests (whose path starts with ``path``) with a proxy-style
-        failure: an HTML page with ``status`` (429 gets Retry-After), or kind="reset" (status 0)
-        to reset the connection without an answer."""
-        fault = Fault(status, count, path, kind, retry_after, body, content_type)
+    def add_fault(self, status=None, count=1, path=None, kind=None, retry_after=None, body=None, content_type=None,
+                  **options):
+        """Queue a fault (see faults.py and README.md): by default an HTML 502 page for the next request.
+
+        ``kind`` says what happens (a status such as 429, html200, reset, truncated, delay,
+        wrong_count, add_image...), the selectors ``path`` (a pattern), ``method``, ``page``,
+        ``query``, ``every``, ``probability`` (with ``seed``) and ``count`` (None: no limit) which
+        API requests it hits. Returns the Fault (``fault.fired`` counts its hits)."""
+        fault = Fault(status=status, count=count, path=path, kind=kind, retry_after=retry_after, body=body,
+                      content_type=content_type, **options)
         with self._req_lock:
             self._faults.append(fault)
         return fault
@@ -767,17 +807,52 @@ class WaldurEmulator:
         with self._req_lock:
             self._faults = []
 
+    @property
+    def faults(self):
+        """The queued Fault objects, in order (``fault.fired`` counts the requests each took)."""
+        with self._req_lock:
+            return list(self._faults)
+
     def pending_faults(self):
         with self._req_lock:
-            return [{"status": f.status, "count": f.count, "path": f.path, "kind": f.kind} for f in self._faults if f.count > 0]
+            return [fault.describe() for fault in self._faults if fault.pending]
 
-    def take_fault(self, path):
+    def take_fault(self, request):
+        """The first queued fault that takes ``request``, or None. Each fault counts the requests it sees."""
         with self._req_lock:
-            for fault in self._faults:
-                if fault.matches(path):
-                    fault.count -= 1
-                    return fault
+            faults = list(self._faults)
+        for fault in faults:
+            if fault.take(request):
+                return fault
         return None
+
+    def apply_data_fault(self, fault):
+        """Add or remove the image a data fault names (see faults.KINDS)."""
+        wanted = fault.image
+        if fault.kind == "add_image":
+            with self._req_lock:
+                self._added += 1
+                number = self._added
+            settings_uuid = wanted["settings_uuid"] or next(
+                uuid for uuid, row in self.store.settings.items() if row.get("type") == "OpenStack")
+            tenants = wanted["tenant_uuids"]
+            if tenants is None:
+                tenants = [uuid for uuid, row in self.store.tenants.items() if row["service_settings_uuid"] == settings_uuid]
+            fields = {key: wanted[key] for key in ("uuid", "min_disk", "min_ram") if wanted[key] is not None}
+            # "!" sorts before letters and digits: every page after the first shifts by one.
+            self.add_image(wanted["name"] or "!fault-added-%d" % number, settings_uuid, tenants,
+                           backend_created_at="2030-01-01T00:00:00.000000Z", **fields)
+            return
+        uuid = wanted["uuid"]
+        if uuid is None:
+            snap = self.store.snapshot()
+            staff = next(user for user in self.store.users.values() if user["is_staff"])
+            names = collections.Counter(image["name"] for image in self.store.images.values())
+            uuid = next((image["uuid"] for image in snap.default_images(staff) if names[image["name"]] == 1), None)
+        try:
+            self.remove_image(uuid)
+        except KeyError:
+            pass  # already gone: nothing to do
 
     def add_hook(self, hook):
         """``hook(method, path, params)`` runs before each API request is answered (in the

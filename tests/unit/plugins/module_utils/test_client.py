@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import email.utils
+import threading
+import time
+
 import pytest
 import requests
 
@@ -11,6 +15,7 @@ from ansible_collections.waldur.cloud.plugins.module_utils.client import (
     WaldurClient,
     WaldurConfigError,
     WaldurConnectionError,
+    WaldurError,
     WaldurNotFoundError,
     WaldurRequestError,
     WaldurResponseError,
@@ -274,13 +279,14 @@ def test_html_page_with_status_200_is_never_data(scripted):
     assert "Please log in" in str(error.value)
 
 
-def test_truncated_json_is_an_error(scripted):
-    client = make_client()
-    scripted.install(client, [(IMAGES + "?page_size=300", (200, {"Content-Type": "application/json", "X-Result-Count": "2"},
-                                                           b'[{"uuid": "a", "name": "x"}, {"uu'))])
+def test_truncated_json_is_retried_then_an_error(scripted):
+    client = make_client(retries=1)
+    cut = (200, {"Content-Type": "application/json", "X-Result-Count": "2"}, b'[{"uuid": "a", "name": "x"}, {"uu')
+    scripted.install(client, [(IMAGES + "?page_size=300", cut)] * 2)
     with pytest.raises(WaldurResponseError) as error:
         client.list_all("openstack-images/")
     assert "not valid JSON" in str(error.value)
+    assert "gave up after 2 attempts: retries is 1" in str(error.value)
 
 
 def test_object_where_a_list_was_expected(scripted):
@@ -359,3 +365,290 @@ def test_retry_after_forms():
     assert parse_retry_after("100000") == 120.0
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+
+
+# ----------------------------------------------------------------- faults in the body and the paging
+def link(*rels):
+    """A Link header naming only the given relations (the client reads rel="next", never follows it)."""
+    return ", ".join('<https://elsewhere.example.com/api/x/?page=9>; rel="%s"' % rel for rel in rels)
+
+
+@pytest.mark.parametrize("failure", [
+    requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead(6 bytes read, 94 more expected)"),
+    requests.exceptions.ChunkedEncodingError("Connection broken: ConnectionResetError(104, 'Connection reset by peer')"),
+    requests.exceptions.ContentDecodingError("Received response with content-encoding: gzip, but failed to decode it."),
+    requests.exceptions.ReadTimeout("Read timed out. (read timeout=30)"),
+    requests.exceptions.ConnectTimeout("Connection to waldur.example.com timed out."),
+    requests.exceptions.ConnectionError("Read timed out."),
+])
+def test_a_broken_or_slow_answer_is_retried(scripted, failure):
+    """The body is read inside session.get(): a reset, an early close or a timeout mid-body is retried."""
+    sleeps = []
+    client = make_client(sleeps=sleeps)
+    scripted.install(client, [(IMAGES + "?page_size=300", failure), (IMAGES + "?page_size=300", scripted.json([image(1)], total=1))])
+    assert client.list_all("openstack-images/") == [image(1)]
+    assert len(sleeps) == 1
+
+
+def test_a_broken_answer_that_persists_is_a_connection_error_not_a_requests_exception(scripted):
+    client = make_client(retries=2)
+    broken = requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead(6 bytes read, 94 more expected)")
+    scripted.install(client, [(IMAGES + "?page_size=300", broken)] * 3)
+    with pytest.raises(WaldurConnectionError) as error:
+        client.list_all("openstack-images/")
+    assert "the connection broke while the answer was read (Connection broken: IncompleteRead" in str(error.value)
+    assert "gave up after 3 attempts: retries is 2" in str(error.value)
+
+
+def test_a_timeout_names_the_timeout_option(scripted):
+    client = make_client(retries=0, timeout=2.5)
+    scripted.install(client, [(IMAGES + "?page_size=300", requests.exceptions.ReadTimeout("Read timed out."))])
+    with pytest.raises(WaldurConnectionError) as error:
+        client.list_all("openstack-images/")
+    assert "no answer within the timeout of 2.5 s" in str(error.value)
+    assert "gave up" not in str(error.value)
+
+
+def test_any_other_requests_failure_is_a_waldur_error(scripted):
+    client = make_client(retries=3)
+    scripted.install(client, [(IMAGES + "?page_size=300", requests.exceptions.InvalidHeader("bad header"))])
+    with pytest.raises(WaldurConnectionError) as error:
+        client.list_all("openstack-images/")
+    assert "bad header" in str(error.value)
+
+
+def test_a_body_that_is_not_utf8_is_corrupt_not_guessed(scripted):
+    client = make_client(retries=0)
+    body = b'[{"uuid": "' + b"a" * 31 + b'\xff", "name": "x"}]'
+    scripted.install(client, [(IMAGES + "?page_size=300", (200, {"Content-Type": "application/json", "X-Result-Count": "1"}, body))])
+    with pytest.raises(WaldurResponseError) as error:
+        client.list_all("openstack-images/")
+    assert "not valid JSON" in str(error.value)
+
+
+def test_a_list_of_non_objects_is_not_data(scripted):
+    client = make_client()
+    scripted.install(client, [(IMAGES + "?page_size=300", scripted.json([1, 2], total=2))])
+    with pytest.raises(WaldurResponseError) as error:
+        client.list_all("openstack-images/")
+    assert "2 int item(s) where only objects were expected" in str(error.value)
+
+
+@pytest.mark.parametrize("count", ["-1", "", "12abc"])
+def test_an_invalid_result_count_is_an_error(scripted, count):
+    client = make_client()
+    scripted.install(client, [(IMAGES + "?page_size=300", (200, {"Content-Type": "application/json", "X-Result-Count": count}, b"[]"))])
+    with pytest.raises(WaldurResponseError) as error:
+        client.list_all("openstack-images/")
+    assert "no valid X-Result-Count" in str(error.value)
+
+
+def test_a_total_too_small_is_caught_by_the_next_link_of_the_last_page(scripted):
+    """Every page full and agreeing on a wrong total: only the Link header shows more pages exist."""
+    client = make_client(page_size=2)
+    wrong = [
+        (IMAGES + "?page_size=2", scripted.json([image(1), image(2)], total=4, Link=link("first", "next", "last"))),
+        (IMAGES + "?page_size=2&page=2", scripted.json([image(3), image(4)], total=4, Link=link("first", "prev", "next", "last"))),
+    ]
+    scripted.install(client, wrong * 3)
+    with pytest.raises(WaldurResponseError) as error:
+        client.list_all("openstack-images/")
+    assert "page 2, the last for a total of 4, links a next page (the total is wrong)" in str(error.value)
+
+
+def test_a_page_that_links_no_next_page_too_early_is_a_problem(scripted):
+    client = make_client(page_size=2)
+    early = [
+        (IMAGES + "?page_size=2", scripted.json([image(1), image(2)], total=3, Link=link("first", "last"))),
+        (IMAGES + "?page_size=2&page=2", scripted.json([image(3)], total=3, Link=link("first", "prev", "last"))),
+    ]
+    right = [
+        (IMAGES + "?page_size=2", scripted.json([image(1), image(2)], total=3, Link=link("first", "next", "last"))),
+        (IMAGES + "?page_size=2&page=2", scripted.json([image(3)], total=3, Link=link("first", "prev", "last"))),
+    ]
+    scripted.install(client, early + right)
+    assert client.list_all("openstack-images/") == [image(1), image(2), image(3)]
+
+
+def test_a_page_that_vanished_restarts_the_listing(scripted):
+    """The total said 3 pages; page 3 is gone (404 Invalid page.) because the list shrank meanwhile."""
+    logs = []
+    client = make_client(page_size=2)
+    client.log = logs.append
+    scripted.install(client, [
+        (IMAGES + "?page_size=2", scripted.json([image(1), image(2)], total=5)),
+        (IMAGES + "?page_size=2&page=2", scripted.json([image(3), image(4)], total=4)),
+        (IMAGES + "?page_size=2&page=3", scripted.json({"detail": "Invalid page."}, status=404)),
+        (IMAGES + "?page_size=2", scripted.json([image(1), image(2)], total=4)),
+        (IMAGES + "?page_size=2&page=2", scripted.json([image(3), image(4)], total=4)),
+    ])
+    assert client.list_all("openstack-images/") == [image(n) for n in range(1, 5)]
+    assert logs and "again" in logs[0]
+
+
+def test_a_404_on_the_first_page_is_still_an_error(scripted):
+    client = make_client()
+    scripted.install(client, [(IMAGES + "?page_size=300", scripted.json({"detail": "Not found."}, status=404))])
+    with pytest.raises(WaldurNotFoundError):
+        client.list_all("openstack-images/")
+
+
+# ---------------------------------------------------------------------- Retry-After and the budget
+def test_retry_after_is_waited_as_given_and_backoff_grows_with_jitter(scripted):
+    sleeps = []
+    client = make_client(retries=4, sleeps=sleeps)
+    client.retry_policy.rng.seed(1)
+    steps = [(IMAGES + "?page_size=300", (503, {"Content-Type": "text/html"}, b"<html>busy</html>"))] * 3
+    steps.insert(1, (IMAGES + "?page_size=300", scripted.json({"detail": "slow"}, status=429, **{"Retry-After": "0"})))
+    steps.append((IMAGES + "?page_size=300", scripted.json([], total=0)))
+    scripted.install(client, steps)
+    assert client.list_all("openstack-images/") == []
+    assert sleeps[1] == 0.0
+    assert 0 <= sleeps[0] <= 0.5 and 0 <= sleeps[2] <= 2.0 and 0 <= sleeps[3] <= 4.0
+
+
+def test_a_retry_after_beyond_the_budget_gives_up_at_once_and_says_why(scripted):
+    sleeps = []
+    policy = RetryPolicy(retries=5, budget=10, sleep=sleeps.append)
+    client = WaldurClient(ConnectionSettings.from_options({"api_url": ROOT, "api_token": TOKEN}, environ={}),
+                          max_workers=1, retry_policy=policy)
+    scripted.install(client, [(IMAGES + "?page_size=300", scripted.json({"detail": "later"}, status=503, **{"Retry-After": "30"}))])
+    with pytest.raises(WaldurServerError) as error:
+        client.list_all("openstack-images/")
+    assert "gave up after 1 attempt: the server asked to wait 30 s (Retry-After), more than the 10 s left of retry_budget" \
+        in str(error.value)
+    assert sleeps == []
+
+
+def test_an_http_date_retry_after_is_honoured(scripted):
+    sleeps = []
+    client = make_client(sleeps=sleeps)
+    when = email.utils.formatdate(time.time() + 5, usegmt=True)
+    scripted.install(client, [
+        (IMAGES + "?page_size=300", scripted.json({"detail": "slow"}, status=429, **{"Retry-After": when})),
+        (IMAGES + "?page_size=300", scripted.json([], total=0)),
+    ])
+    client.list_all("openstack-images/")
+    assert 3 <= sleeps[0] <= 5
+
+
+def test_the_budget_is_shared_by_parallel_requests():
+    policy = RetryPolicy(retries=100, budget=1.0, base=0.4, cap=0.4, sleep=lambda s: None)
+    granted = []
+
+    def take():
+        for attempt in range(1, 50):
+            wait = policy.delay(attempt)
+            if wait is None:
+                return
+            granted.append(wait)
+
+    threads = [threading.Thread(target=take) for _index in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(granted) <= 1.0 + 1e-9
+    assert policy.waited == pytest.approx(sum(granted))
+
+
+def test_no_retries_means_one_attempt_and_no_suffix(scripted):
+    client = make_client(retries=0)
+    scripted.install(client, [(IMAGES + "?page_size=300", (502, {"Content-Type": "text/html"}, b"<html>Bad Gateway</html>"))])
+    with pytest.raises(WaldurServerError) as error:
+        client.list_all("openstack-images/")
+    assert "gave up" not in str(error.value)
+
+
+def test_each_retry_is_logged_without_the_token(scripted):
+    logs = []
+    client = make_client(retries=2)
+    client.log = logs.append
+    scripted.install(client, [
+        (IMAGES + "?page_size=300", requests.exceptions.ConnectionError("Connection reset by peer")),
+        (IMAGES + "?page_size=300", scripted.json({"detail": "throttled"}, status=429, **{"Retry-After": "0"})),
+        (IMAGES + "?page_size=300", scripted.json([], total=0)),
+    ])
+    client.list_all("openstack-images/")
+    assert len(logs) == 2
+    assert logs[0].startswith("retry 1 of 2 in ") and "Connection reset by peer" in logs[0]
+    assert logs[1] == "retry 2 of 2 in 0s: %s?page_size=300 answered 429 : throttled" % IMAGES
+    assert not any(TOKEN in line for line in logs)
+
+
+# ---------------------------------------------------------------------- the token and its origin
+def test_a_server_page_that_echoes_the_token_is_redacted(scripted):
+    client = make_client(retries=0)
+    page = ("<html><pre>HTTP_AUTHORIZATION = 'Token %s'</pre></html>" % TOKEN).encode()
+    scripted.install(client, [(IMAGES + "?page_size=300", (500, {"Content-Type": "text/html"}, page))])
+    with pytest.raises(WaldurServerError) as error:
+        client.list_all("openstack-images/")
+    assert TOKEN not in str(error.value)
+    assert "Token <redacted>" in str(error.value)
+
+
+def test_the_token_is_only_put_on_requests_to_the_origin():
+    client = make_client()
+    auth = client.session.auth
+    for url, sent in [(IMAGES, True), ("https://WALDUR.example.com:443/api/x/", True), ("http://waldur.example.com/api/", False),
+                      ("https://waldur.example.com:8443/api/", False), ("https://evil.example.com/api/", False),
+                      ("https://waldur.example.com.evil.example.com/api/", False)]:
+        prepared = requests.Request("GET", url, headers={"Authorization": "Token stale"}).prepare()
+        auth(prepared)
+        assert (prepared.headers.get("Authorization") == "Token " + TOKEN) is sent, url
+        if not sent:
+            assert "Authorization" not in prepared.headers
+
+
+def test_a_request_off_the_origin_is_refused_before_it_is_sent():
+    client = make_client()
+    with pytest.raises(WaldurError) as error:
+        client._get_json("https://evil.example.com/api/openstack-images/")  # pylint: disable=protected-access
+    assert "refusing to send the API token to https://evil.example.com" in str(error.value)
+
+
+def test_netrc_never_replaces_the_token(scripted, tmp_path, monkeypatch):
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine waldur.example.com login someone password elsewhere\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    client = make_client()
+    transport = scripted.install(client, [(IMAGES + "?page_size=300", scripted.json([], total=0))])
+    client.list_all("openstack-images/")
+    assert transport.requests[0].headers["Authorization"] == "Token " + TOKEN
+
+
+@pytest.mark.parametrize("validate_certs, ca_path, expected", [
+    (True, None, "ENV"), (False, None, False), (True, "CA", "CA"), (False, "CA", False)])
+def test_the_environment_can_neither_turn_verification_off_nor_replace_ca_path(
+        scripted, tmp_path, monkeypatch, validate_certs, ca_path, expected):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not used: the transport is scripted\n")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "other.pem"))
+    seen = []
+    client = make_client(validate_certs=validate_certs, ca_path=str(bundle) if ca_path else None)
+    transport = scripted.install(client, [(IMAGES + "?page_size=300", scripted.json([], total=0))])
+    original = transport.send
+
+    def send(request, **kwargs):
+        seen.append(kwargs.get("verify"))
+        return original(request, **kwargs)
+
+    transport.send = send
+    client.list_all("openstack-images/")
+    # Without ca_path, REQUESTS_CA_BUNDLE stays a way to name the trust store: it still verifies.
+    assert seen == [{"CA": str(bundle), "ENV": str(tmp_path / "other.pem")}.get(expected, expected)]
+
+
+def test_backoff_is_cut_to_what_is_left_of_the_budget_then_stops(scripted):
+    sleeps = []
+    policy = RetryPolicy(retries=10, budget=1.0, base=4, cap=4, sleep=sleeps.append)
+    client = WaldurClient(ConnectionSettings.from_options({"api_url": ROOT, "api_token": TOKEN}, environ={}),
+                          max_workers=1, retry_policy=policy)
+    policy.rng.seed(3)
+    failing = (IMAGES + "?page_size=300", (503, {"Content-Type": "text/html"}, b"<html>down</html>"))
+    scripted.install(client, [failing] * 3)
+    with pytest.raises(WaldurServerError) as error:
+        client.list_all("openstack-images/")
+    assert sum(sleeps) == pytest.approx(1.0) and len(sleeps) == 2
+    assert "(gave up after 3 attempts: the 1 s of retry_budget are spent)" in str(error.value)
