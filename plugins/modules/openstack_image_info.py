@@ -95,7 +95,8 @@ options:
         for it, so for such a flavor leave O(fits.disk) out.
       - When no image fits, RV(images) is V([]) and the task succeeds; check it (see the examples) before using
         C(images[0]), or use the P(waldur.cloud.openstack_image#lookup) lookup, which fails with a clear message.
-    type: dict
+      - A dictionary with the keys below; anything else is an error that names this option.
+    type: raw
     suboptions:
       disk:
         description:
@@ -297,7 +298,8 @@ def main():
             offering_uuid=dict(type="str"),
             show_duplicate_names=dict(type="bool", default=False),
             is_rescue_image=dict(type="bool"),
-            fits=dict(type="dict", options=dict(disk=dict(type="raw"), ram=dict(type="raw"))),
+            # raw, so that a value that is not a dictionary fails in parse_fits with a message naming fits.
+            fits=dict(type="raw"),
             sort_by=dict(type="str", choices=list(SORT_KEYS)),
             order=dict(type="str", choices=list(ORDERS), default="asc"),
             limit=dict(type="int"),

@@ -125,11 +125,8 @@ CASES = [
     Case(INFO, {"fits": {"disk": -1}}, "fits.disk: -1 is negative; %s" % SIZES),
     Case(INFO, {"fits": {"ram": "lots"}}, "fits.ram: 'lots' is not a size; %s" % SIZES),
     Case(INFO, {"fits": {"ram": "1.5M"}}, "fits.ram: '1.5M' is not a whole number of MiB (1.5 MiB); %s" % SIZES),
-    Case(INFO, {"fits": {"cpu": 2}}, "Unsupported parameters for (waldur.cloud.openstack_image_info) module: fits.cpu. "
-                                     "Supported parameters include: disk, ram"),
-    Case(INFO, {"fits": "20G"}, "fits: '20G' is not a dictionary; give disk, ram or both",
-         gap="Ansible's own type check answers 'dictionary requested, could not parse JSON or key=value' without the "
-             "option; openstack_image_info would need fits as type raw, checked by parse_fits"),
+    Case(INFO, {"fits": {"cpu": 2}}, "fits: unknown key 'cpu'; fits takes disk and ram"),
+    Case(INFO, {"fits": "20G"}, "fits: '20G' is not a dictionary; give disk, ram or both"),
     Case(INFO, {"limit": 0}, "limit: 0 must be a whole number of at least 1"),
     Case(INFO, {"sort_by": "size"}, "value of sort_by must be one of: name, version, min_disk, min_ram, got: size"),
     # ----------------------------------------------------------------------------------------- statistics

@@ -164,8 +164,8 @@ MODULE_BAD_INPUTS = [
     ({"fits": {"ram": 1.5}}, "fits.ram: 1.5 is not a whole number of MiB; " + ACCEPTED),
     ({"fits": {"ram": True}}, "fits.ram: True is a boolean, not a size; " + ACCEPTED),
     ({"fits": {}}, "fits: neither disk nor ram is given; give one or both, e.g. disk 20G and ram 4G"),
-    ({"fits": {"dsik": "20G"}}, "Unsupported parameters for (waldur.cloud.openstack_image_info) module: fits.dsik. "
-                                "Supported parameters include: disk, ram."),
+    ({"fits": {"dsik": "20G"}}, "fits: unknown key 'dsik'; fits takes disk and ram"),
+    ({"fits": "20G"}, "fits: '20G' is not a dictionary; give disk, ram or both"),
     ({"sort_by": "size"}, "value of sort_by must be one of: name, version, min_disk, min_ram, got: size"),
     ({"order": "down"}, "value of order must be one of: asc, desc, got: down"),
     ({"limit": 0}, "limit: 0 must be a whole number of at least 1"),
