@@ -50,14 +50,16 @@ options:
     type: float
   retries:
     description:
-      - How many times a request is retried after a 429, 502, 503 or 504 answer or a connection failure.
-      - Retries wait with exponential backoff and jitter, and honour C(Retry-After).
+      - How many times a request is retried after a 429, 502, 503 or 504 answer, a connection failure, a timeout, or a
+        body cut short or corrupted on the way.
+      - Retries wait with exponential backoff and full jitter; a C(Retry-After) from the server is waited as given (at
+        most 120 seconds), or the task fails at once when it is longer than what is left of O(retry_budget).
       - V(0) disables retries. Requests that failed with 400, 401, 403 or 404 are never retried.
     type: int
     default: 4
   retry_budget:
     description:
-      - The most seconds spent waiting between retries, over the whole task.
+      - The most seconds spent waiting between retries, over the whole task; pages fetched in parallel share it.
     type: float
     default: 60
 """
@@ -112,13 +114,16 @@ options:
       - name: WALDUR_TIMEOUT
   retries:
     description:
-      - How many times a request is retried after a 429, 502, 503 or 504 answer or a connection failure.
-      - Retries wait with exponential backoff and jitter, and honour C(Retry-After).
+      - How many times a request is retried after a 429, 502, 503 or 504 answer, a connection failure, a timeout, or a
+        body cut short or corrupted on the way.
+      - Retries wait with exponential backoff and full jitter; a C(Retry-After) from the server is waited as given (at
+        most 120 seconds), or the task fails at once when it is longer than what is left of O(retry_budget).
+      - V(0) disables retries. Requests that failed with 400, 401, 403 or 404 are never retried.
     type: int
     default: 4
   retry_budget:
     description:
-      - The most seconds spent waiting between retries, over the whole run.
+      - The most seconds spent waiting between retries, over the whole run; requests made in parallel share it.
     type: float
     default: 60
 """
