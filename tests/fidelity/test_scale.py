@@ -1,7 +1,7 @@
 """100,000 images: generation and serving stay fast; answers stay correct.
 
-Times are measured and reported (pytest -s shows them) but only loosely asserted, as the
-machine's speed varies; correctness is asserted strictly.
+Times are reported, never asserted (the machine is shared and noisy; `make bench` measures the
+emulator's page time); correctness is asserted strictly.
 """
 
 from __future__ import annotations
@@ -60,6 +60,3 @@ def test_100k_images(capsys):
     with capsys.disabled():
         sys.stderr.write("\n100k images: generated in %.2fs, emulator started in %.2fs, warm 300-item pages %s ms\n" % (
             generated, started, ", ".join("%.2f" % (value * 1000) for value in warm)))
-    # Loose bounds only (a slow CI machine must not fail this): caching keeps repeats cheap.
-    assert generated < 30 and started < 30
-    assert warm[len(warm) // 2] < 0.25
