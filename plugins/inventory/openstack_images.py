@@ -16,6 +16,8 @@ description:
   - The hosts are data, not machines to connect to, and no connection variable is set for them. Use them in plays
     that set C(connection) to C(local) and C(gather_facts) to C(false), as the examples do.
   - Uses a YAML configuration file whose name ends with C(waldur_images.yml) or C(waldur_images.yaml).
+  - The image filters choose which images become hosts; an image chosen by O(tenant) keeps all its tenants, in
+    C(waldur_tenants) and in the groups, not only that one.
   - "Groups: C(waldur_images) holds every image. Below it, one group per service settings, C(waldur_settings_<name>),
     and below that one group per tenant, C(waldur_tenant_<name>). An image linked to several tenants is in each of
     their groups; an image linked to none is directly in its settings' group. Only groups that hold images are made.
@@ -47,6 +49,7 @@ extends_documentation_fragment:
   - waldur.cloud.connection.paging
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache
+  - waldur.cloud.image_filters
 options:
   plugin:
     description: The name of this plugin; it marks the file as a configuration of this plugin.
@@ -89,36 +92,6 @@ options:
     elements: str
     choices: [settings, tenant]
     default: [settings, tenant]
-  name:
-    description:
-      - Only images whose name contains this text, ignoring case.
-    type: str
-  name_exact:
-    description:
-      - Only images with exactly this name (case-sensitive).
-    type: str
-  settings:
-    description:
-      - Only images of these OpenStack service settings, given by name, uuid or URL.
-      - A name must match exactly one service settings visible to the user; otherwise the error lists the candidates.
-    type: str
-  settings_uuid:
-    description:
-      - Only images of the service settings with this uuid.
-    type: str
-  tenant:
-    description:
-      - Only images linked to this OpenStack tenant, given by name, uuid or URL.
-      - The images keep all their tenants, in C(waldur_tenants) and in the groups, not only this one.
-    type: str
-  tenant_uuid:
-    description:
-      - Only images linked to the tenant with this uuid.
-    type: str
-  offering_uuid:
-    description:
-      - Only images of the tenant or service settings of this marketplace offering (Waldur 7.9 and newer).
-    type: str
   show_duplicate_names:
     description:
       - By default the server lists only the newest image of each name in each service settings (Waldur 8.0 and
@@ -132,10 +105,6 @@ options:
         which images that applies to.
     type: bool
     default: false
-  is_rescue_image:
-    description:
-      - Only rescue images (V(true)) or only other images (V(false)) (Waldur 8.0.8 and newer).
-    type: bool
   fits:
     description:
       - Only the images that a flavor of this size can boot, after the filters above. The rule is the one of

@@ -31,6 +31,7 @@ description:
 extends_documentation_fragment:
   - waldur.cloud.connection.plugins
   - waldur.cloud.connection.paging
+  - waldur.cloud.image_filters
 options:
   _terms:
     description:
@@ -41,44 +42,12 @@ options:
       - Only the image with this uuid (32 hex digits, with or without dashes); useful to check that a given image fits.
       - Cannot be combined with the list filters.
     type: str
-  name:
-    description:
-      - Images whose name contains this text, ignoring case.
-    type: str
-  name_exact:
-    description:
-      - Images with exactly this name (case-sensitive).
-    type: str
-  settings:
-    description:
-      - Images of these OpenStack service settings, given by name, uuid or URL.
-    type: str
-  settings_uuid:
-    description:
-      - Images of the service settings with this uuid.
-    type: str
-  tenant:
-    description:
-      - Images linked to this OpenStack tenant, given by name, uuid or URL.
-    type: str
-  tenant_uuid:
-    description:
-      - Images linked to the tenant with this uuid.
-    type: str
-  offering_uuid:
-    description:
-      - Images of the tenant or service settings of this marketplace offering (Waldur 7.9 and newer).
-    type: str
   show_duplicate_names:
     description:
       - Consider older images of the same name too (Waldur 8.0 and newer list only the newest of each name by default).
       - O(tenant), O(tenant_uuid) and O(offering_uuid) cannot be combined with it.
     type: bool
     default: false
-  is_rescue_image:
-    description:
-      - Only rescue images (V(true)) or only other images (V(false)) (Waldur 8.0.8 and newer).
-    type: bool
   fits:
     description:
       - The size of the flavor to boot, as a dict with C(disk), C(ram) or both; the one not given is not checked. Other

@@ -27,42 +27,13 @@ extends_documentation_fragment:
   - waldur.cloud.connection.paging
   - waldur.cloud.attributes
   - waldur.cloud.attributes.info_module
+  - waldur.cloud.image_filters
 options:
   uuid:
     description:
       - Get only the image with this uuid (32 hex digits, with or without dashes).
       - An image that does not exist or is not visible to the user gives RV(images=[]), not a failure.
       - Cannot be combined with the list filters.
-    type: str
-  name:
-    description:
-      - Images whose name contains this text, ignoring case.
-    type: str
-  name_exact:
-    description:
-      - Images with exactly this name (case-sensitive).
-    type: str
-  settings:
-    description:
-      - Images of these OpenStack service settings, given by name, uuid or URL.
-      - A name must match exactly one service settings visible to the user (listed by the server, or named by the
-        user's tenants); otherwise the error lists the candidates.
-    type: str
-  settings_uuid:
-    description:
-      - Images of the service settings with this uuid.
-    type: str
-  tenant:
-    description:
-      - Images linked to this OpenStack tenant, given by name, uuid or URL.
-    type: str
-  tenant_uuid:
-    description:
-      - Images linked to the tenant with this uuid.
-    type: str
-  offering_uuid:
-    description:
-      - Images of the tenant or service settings of this marketplace offering (Waldur 7.9 and newer).
     type: str
   show_duplicate_names:
     description:
@@ -73,10 +44,6 @@ options:
         O(offering_uuid) cannot be combined with it.
     type: bool
     default: false
-  is_rescue_image:
-    description:
-      - Only rescue images (V(true)) or only other images (V(false)) (Waldur 8.0.8 and newer).
-    type: bool
   fits:
     description:
       - Keep only the images that a flavor of this size can boot, after the filters above.
