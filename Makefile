@@ -2,7 +2,7 @@
 # Stages of `make test` can be skipped for quicker loops: SKIP="sanity-2.16 docs" make test
 # (scripts/test.sh lists them); CI runs them all.
 .PHONY: setup setup-main demo test pytest lint docs-lint changelog-lint examples molecule galaxy ee \
-        sanity sanity-2.16 units units-2.16 docs clean
+        sanity sanity-2.16 units units-2.16 docs bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -19,6 +19,10 @@ test: setup
 # The documentation site, offline: docs/build/html/index.html.
 docs: setup-main
 	@bash scripts/docs.sh
+
+# The benchmark against Waldur's own clients (about 10 minutes); writes bench/RESULTS.md.
+bench: setup-main
+	@.venv/bin/python bench/run.py
 
 # Parts of `make test`, for quicker loops.
 pytest: setup-main
