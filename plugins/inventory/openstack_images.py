@@ -156,8 +156,7 @@ EXAMPLES = r"""
 # The URL and token come from WALDUR_API_URL and WALDUR_API_TOKEN.
 plugin: waldur.cloud.openstack_images
 
----
-# One cloud's Ubuntu images, named by uuid, with their usage, cached for an hour.
+# Another source: one cloud's Ubuntu images, named by uuid, with their usage, cached for an hour.
 plugin: waldur.cloud.openstack_images
 api_url: https://waldur.example.com/api/
 api_token: "{{ lookup('ansible.builtin.env', 'WALDUR_CI_TOKEN') }}"
@@ -170,8 +169,7 @@ cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/waldur-inventory
 cache_timeout: 3600
 
----
-# Only settings groups, only images a 20 GiB / 4 GiB flavor can boot, plus groups of your own.
+# Another source: only settings groups, only images a 20 GiB / 4 GiB flavor can boot, plus groups of your own.
 plugin: waldur.cloud.openstack_images
 group_by: [settings]
 fits:
