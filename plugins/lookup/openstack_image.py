@@ -120,7 +120,7 @@ EXAMPLES = r"""
 
 - name: Explicit connection options
   ansible.builtin.debug:
-    msg: "{{ lookup('waldur.cloud.openstack_image', name_exact='ubuntu-22.04', tenant='prod',
+    msg: "{{ lookup('waldur.cloud.openstack_image', name_exact='ubuntu-22.04', settings='cloud-a',
              api_url='https://waldur.example.com/api/', api_token=waldur_token).name }}"
 """
 
