@@ -165,7 +165,7 @@ MODULE_BAD_INPUTS = [
     ({"fits": {"ram": True}}, "fits.ram: True is a boolean, not a size; " + ACCEPTED),
     ({"fits": {}}, "fits: neither disk nor ram is given; give one or both, e.g. disk 20G and ram 4G"),
     ({"fits": {"dsik": "20G"}}, "fits: unknown key 'dsik'; fits takes disk and ram"),
-    ({"fits": "20G"}, "fits: '20G' is not a dictionary; give disk, ram or both"),
+    ({"fits": "20G"}, "fits: '20G' is not a dictionary; give disk, ram or both, e.g. {disk: 20G, ram: 4G}"),
     ({"sort_by": "size"}, "value of sort_by must be one of: name, version, min_disk, min_ram, got: size"),
     ({"order": "down"}, "value of order must be one of: asc, desc, got: down"),
     ({"limit": 0}, "limit: 0 must be a whole number of at least 1"),
