@@ -2,7 +2,9 @@
 # (ansible-test units already does it) and the emulator importable as `tests.emulator`.
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 
@@ -24,6 +26,7 @@ def _install_collection_finder():
     from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
     root = tempfile.mkdtemp(prefix="waldur-collections-")
+    atexit.register(shutil.rmtree, root, True)
     os.makedirs(os.path.join(root, "ansible_collections", "waldur"))
     os.symlink(REPO_ROOT, os.path.join(root, "ansible_collections", "waldur", "cloud"))
     os.environ["ANSIBLE_COLLECTIONS_PATH"] = root
