@@ -22,23 +22,22 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+from tests.emulator.process import EmulatorProcess  # noqa: E402  pylint: disable=wrong-import-position
+
 BENCH = os.path.join(ROOT, "bench")
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 BENCH_PYTHON = os.path.join(ROOT, ".cache", "bench-venv", "bin", "python")
 COLLECTIONS = os.path.join(ROOT, ".cache", "collections")
 
 
-class Emulator:
+class Emulator(EmulatorProcess):
     """The emulator in its own process, so serving never competes with a contender for the GIL."""
 
     def __init__(self, images, tenants, settings, latency_ms):
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.emulator", "--port", "0", "--images", str(images), "--tenants", str(tenants),
-             "--settings", str(settings), "--seed", "1", "--latency-ms", str(latency_ms)],
-            cwd=ROOT, stdout=subprocess.PIPE, text=True)
-        started = json.loads(self.process.stdout.readline())
-        self.url = started["url"]
-        self.token = started["tokens"]["staff"]
+        super().__init__("--images", str(images), "--tenants", str(tenants), "--settings", str(settings),
+                         "--seed", "1", "--latency-ms", str(latency_ms))
+        self.token = self.tokens["staff"]
 
     def requests(self):
         with urllib.request.urlopen(self.url + "/__emulator__/requests") as response:
@@ -46,10 +45,6 @@ class Emulator:
 
     def reset(self):
         urllib.request.urlopen(urllib.request.Request(self.url + "/__emulator__/requests", method="DELETE")).close()
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait()
 
 
 def environment(emulator):

@@ -5,6 +5,12 @@ faults; ``--tls-cert``/``--tls-key`` serve HTTPS. See README.md.
 
 Prints one JSON line ``{"url": ..., "tokens": {...}}`` on stdout once it serves, then serves
 until SIGTERM or SIGINT, when it writes the requested dumps and exits 0.
+
+Stopping: the first thing ``main`` does is block SIGTERM and SIGINT, and once it serves, the main
+thread waits for them with ``signal.sigwait``. No signal handler ever runs, so none can interrupt
+code that holds a lock (a handler calling ``Event.set`` while the main thread waited on that
+Event's lock deadlocked the process). A signal that arrives during start-up stays pending and ends
+the process as soon as it serves. Threads inherit the blocked mask, so only ``sigwait`` sees them.
 """
 
 from __future__ import annotations
@@ -13,7 +19,6 @@ import argparse
 import json
 import signal
 import sys
-import threading
 
 from .dataset import dump_dataset, generate_dataset, load_dataset
 from .faults import KINDS, parse_fault_spec
@@ -56,7 +61,11 @@ def _fault_spec(text):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
 def main(argv=None):
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     args = parse_args(argv)
     if args.dataset:
         dataset = load_dataset(args.dataset)
@@ -73,19 +82,11 @@ def main(argv=None):
             return 2
     if args.dump_dataset:
         dump_dataset(emulator.dataset, args.dump_dataset, server_version=emulator.server_version)
-    stop = threading.Event()
-
-    def on_signal(_signum, _frame):
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
     emulator.start()
     try:
         sys.stdout.write(json.dumps({"url": emulator.url, "tokens": emulator.tokens}) + "\n")
         sys.stdout.flush()
-        while not stop.wait(0.5):
-            pass
+        signal.sigwait(STOP_SIGNALS)
     finally:
         emulator.stop()
         if args.dump_requests:

@@ -2,48 +2,39 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import http.client
 import json
+import os
+import random
 import signal
 import subprocess
 import sys
-from pathlib import Path
+import time
 
 import pytest
 
 from tests.emulator import load_dataset
 from tests.emulator.client import fetch
+from tests.emulator.process import REPO_ROOT, EmulatorProcess
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+
+def start_cli(*args):
+    return EmulatorProcess(*args, stderr=subprocess.PIPE)
 
 
-class Cli:
-    def __init__(self, *args):
-        self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
-            [sys.executable, "-m", "tests.emulator", "--port", "0"] + list(args),
-            cwd=str(REPO_ROOT), stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-        line = self.proc.stdout.readline()
-        if not line:
-            self.proc.kill()
-            raise AssertionError("no JSON line; stderr: %s" % self.proc.communicate()[1].decode(errors="replace"))
-        self.line = line
-        self.info = json.loads(line)
-
-    def stop(self, sig=signal.SIGTERM):
-        self.proc.send_signal(sig)
-        try:
-            out, err = self.proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            raise
-        return self.proc.returncode, out, err
+def stop(cli, sig=signal.SIGTERM):
+    """Stop it as a user would; what it printed after its JSON line and its exit status."""
+    code = cli.stop(sig)
+    return code, cli.process.stdout.read(), cli.process.stderr.read()
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_cli_prints_one_json_line_serves_and_exits_cleanly(tmp_path, sig):
     dump = tmp_path / "dataset.json"
     counts = tmp_path / "requests.json"
-    cli = Cli("--images", "40", "--tenants", "4", "--settings", "2", "--seed", "9",
-              "--dump-dataset", str(dump), "--dump-requests", str(counts))
+    cli = start_cli("--images", "40", "--tenants", "4", "--settings", "2", "--seed", "9",
+                    "--dump-dataset", str(dump), "--dump-requests", str(counts))
     try:
         assert list(cli.info) == ["url", "tokens"]
         assert cli.info["url"].startswith("http://127.0.0.1:")
@@ -57,21 +48,83 @@ def test_cli_prints_one_json_line_serves_and_exits_cleanly(tmp_path, sig):
         assert [item["uuid"] for item in reply.json()] == dataset["visibility"]["user"]["default_list"]
         fetch(cli.info["url"], "/api/openstack-tenants/", cli.info["tokens"]["staff"])
     finally:
-        code, out, _err = cli.stop(sig)
+        code, out, _err = stop(cli, sig)
     assert code == 0
     assert out == b""
     assert json.loads(counts.read_text(encoding="utf-8")) == {"GET /api/openstack-images/": 1, "GET /api/openstack-tenants/": 1}
 
 
 def test_cli_serves_a_dataset_file_with_legacy_fields_and_latency(tmp_path):
-    first = Cli("--images", "25", "--seed", "3", "--dump-dataset", str(tmp_path / "ds.json"))
-    first.stop()
-    cli = Cli("--dataset", str(tmp_path / "ds.json"), "--legacy-fields", "--latency-ms", "50", "--images", "999")
+    first = start_cli("--images", "25", "--seed", "3", "--dump-dataset", str(tmp_path / "ds.json"))
+    stop(first)
+    cli = start_cli("--dataset", str(tmp_path / "ds.json"), "--legacy-fields", "--latency-ms", "50", "--images", "999")
     try:
         reply = fetch(cli.info["url"], "/api/openstack-images/", cli.info["tokens"]["staff"])
         assert reply.status == 200 and reply.count == 25
         assert list(reply.json()[0]) == ["url", "uuid", "name", "min_disk", "min_ram", "settings"]
         assert cli.info["tokens"] == first.info["tokens"]
     finally:
-        code, _out, _err = cli.stop()
+        code, _out, _err = stop(cli)
     assert code == 0
+
+
+def _stop_signals_blocked(pid):
+    """Whether the CLI has blocked SIGTERM and SIGINT: from then on it owns its stopping."""
+    try:
+        with open("/proc/%d/status" % pid, encoding="ascii") as handle:
+            status = dict(line.split(":", 1) for line in handle if ":" in line)
+    except FileNotFoundError:
+        return True  # already gone: the run's outcome tells
+    blocked = int(status["SigBlk"].strip(), 16)
+    return all(blocked & (1 << (sig - 1)) for sig in (signal.SIGTERM, signal.SIGINT))
+
+
+def _stop_at_random(seed, index):
+    """Start the CLI, signal it 0 to 1 s after it took over its signals; return what a user sees."""
+    rng = random.Random("%s-%d" % (seed, index))
+    sig = (signal.SIGTERM, signal.SIGINT)[index % 2]
+    keep_alive = index % 3 == 0
+    proc = subprocess.Popen(  # pylint: disable=consider-using-with
+        [sys.executable, "-m", "tests.emulator", "--port", "0", "--images", "200", "--seed", str(index)],
+        cwd=str(REPO_ROOT), stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    connection = None
+    try:
+        # Before the CLI blocks them, the signals' default actions apply, as to any Python program.
+        deadline = time.monotonic() + 20
+        while not _stop_signals_blocked(proc.pid):
+            assert time.monotonic() < deadline, "the CLI did not take over its signals"
+            time.sleep(0.001)
+        started = time.monotonic()
+        if keep_alive:
+            info = json.loads(proc.stdout.readline())
+            connection = http.client.HTTPConnection(info["url"].split("//", 1)[1], timeout=10)
+            connection.request("GET", "/api/openstack-images/?page_size=1",
+                               headers={"Authorization": "Token " + info["tokens"]["staff"]})
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 200 and not response.will_close
+        time.sleep(max(0.0, started + rng.uniform(0, 1) - time.monotonic()))
+        proc.send_signal(sig)
+        signalled = time.monotonic()
+        try:
+            proc.communicate(timeout=3)
+        except subprocess.TimeoutExpired:
+            return "pid %d (%s, keep-alive %s) still running 3 s after the signal" % (proc.pid, sig.name, keep_alive)
+        if proc.returncode != 0:
+            return "pid %d (%s) exited %s" % (proc.pid, sig.name, proc.returncode)
+        return time.monotonic() - signalled
+    finally:
+        if connection is not None:
+            connection.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_cli_exits_0_within_3_s_whenever_it_is_signalled():
+    """50 runs, SIGTERM or SIGINT at a random moment: during start-up, while serving, with a keep-alive client."""
+    seed = os.environ.get("EMULATOR_SIGNAL_SEED", str(random.randrange(1 << 30)))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = list(pool.map(lambda index: _stop_at_random(seed, index), range(50)))
+    failures = [outcome for outcome in outcomes if isinstance(outcome, str)]
+    assert not failures, "EMULATOR_SIGNAL_SEED=%s: %s" % (seed, failures)
