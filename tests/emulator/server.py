@@ -24,8 +24,9 @@ from .store import DEFAULT_SERVER_VERSION, LEGACY_SERVER_VERSION, TENANT_FIELDS,
 
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 300
-ALLOW_READ_ONLY = "GET, HEAD, OPTIONS"
-ALLOW_DETAIL_RW = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
+ALLOW_READ_ONLY = "GET, HEAD, OPTIONS"  # images: list and detail
+ALLOW_LIST_RW = "GET, POST, HEAD, OPTIONS"  # tenants, service settings: lists
+ALLOW_DETAIL_RW = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"  # tenants, service settings: objects
 VARY = "Accept, Accept-Language, Cookie"
 CONTROL_PREFIX = "/__emulator__/"
 REQUEST_LOG_SIZE = 100000  # requests kept in ``WaldurEmulator.requests`` (the counts are never capped)
@@ -166,7 +167,10 @@ class Api:
             return 404, (), dumps({"detail": "Not found."}), None
         name = match.url_name
         detail = name.endswith("-detail")
-        allow = ALLOW_DETAIL_RW if detail and not name.startswith("openstack-image") else ALLOW_READ_ONLY
+        if name.startswith("openstack-image"):
+            allow = ALLOW_READ_ONLY
+        else:
+            allow = ALLOW_DETAIL_RW if detail else ALLOW_LIST_RW
         try:
             request.user = self.authenticate(request)
             if request.method == "OPTIONS":
@@ -193,17 +197,24 @@ class Api:
         return status, headers, body, allow
 
     def authenticate(self, request):
+        """Waldur's parse_token_from_request: its messages differ from DRF's ("Invalid token header. ...")."""
         header = request.headers.get("Authorization")
-        parts = header.split() if header else []
-        keywords = ("token", "bearer") if self.store.features.bearer else ("token",)
+        # Django hands the header over as bytes (http.server decoded it as latin-1).
+        parts = header.encode("latin-1", "replace").split() if header else []
+        keywords = (b"token", b"bearer") if self.store.features.bearer else (b"token",)
         if not parts or parts[0].lower() not in keywords:
             raise ApiError(401, {"detail": MISSING_CREDENTIALS}, [("WWW-Authenticate", "Token")])
         if len(parts) == 1:
-            raise ApiError(401, {"detail": "Invalid token header. No credentials provided."}, [("WWW-Authenticate", "Token")])
+            raise ApiError(401, {"detail": "Invalid token. No credentials provided."}, [("WWW-Authenticate", "Token")])
         if len(parts) > 2:
-            raise ApiError(401, {"detail": "Invalid token header. Token string should not contain spaces."},
+            raise ApiError(401, {"detail": "Invalid token. Token string should not contain spaces."},
                            [("WWW-Authenticate", "Token")])
-        user = self.store.user_for_token(parts[1])
+        try:
+            key = parts[1].decode("utf-8")
+        except UnicodeDecodeError:
+            raise ApiError(401, {"detail": "Invalid token header. Token string should not contain invalid characters."},
+                           [("WWW-Authenticate", "Token")]) from None
+        user = self.store.user_for_token(key)
         if user is None:
             raise ApiError(401, {"detail": "Invalid token."}, [("WWW-Authenticate", "Token")])
         if user.get("expired"):

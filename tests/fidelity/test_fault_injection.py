@@ -13,7 +13,7 @@ from tests.emulator import WaldurEmulator, generate_dataset
 from tests.emulator.client import fetch
 from tests.emulator.faults import KINDS, parse_fault_spec
 from tests.emulator.tls import make_test_pki
-from tests.fidelity.test_cli import Cli
+from tests.fidelity.test_cli import start_cli, stop
 
 BASE = "/api/openstack-images/"
 PAGE = BASE + "?page_size=5"
@@ -264,7 +264,7 @@ def test_spec_parsing():
 
 
 def test_cli_faults():
-    cli = Cli("--images", "30", "--tenants", "3", "--settings", "2",
+    cli = start_cli("--images", "30", "--tenants", "3", "--settings", "2",
               "--fault", "kind=429,path=/api/openstack-images/,page=2,count=1,retry_after=0",
               "--fault", "kind=wrong_count,path=/api/openstack-images/,page=3,result_count=1000")
     try:
@@ -274,15 +274,15 @@ def test_cli_faults():
         assert fetch(cli.info["url"], BASE + "?page_size=5&page=2", token).status == 200
         assert fetch(cli.info["url"], BASE + "?page_size=5&page=3", token).count == 1000
     finally:
-        code, _out, _err = cli.stop()
+        code, _out, _err = stop(cli)
     assert code == 0
 
 
 def test_cli_refuses_a_bad_fault():
-    with pytest.raises(AssertionError, match="unknown fault kind"):
-        Cli("--images", "5", "--fault", "kind=teapot")
-    with pytest.raises(AssertionError, match="unknown fault key"):
-        Cli("--images", "5", "--fault", "kind=429,colour=red")
+    with pytest.raises(RuntimeError, match="unknown fault kind"):
+        start_cli("--images", "5", "--fault", "kind=teapot")
+    with pytest.raises(RuntimeError, match="unknown fault key"):
+        start_cli("--images", "5", "--fault", "kind=429,colour=red")
 
 
 # ------------------------------------------------------------------------------------ HTTPS
@@ -307,7 +307,7 @@ def test_https_with_a_private_ca(tmp_path):
 
 def test_cli_serves_https(tmp_path):
     pki = make_test_pki(str(tmp_path))
-    cli = Cli("--images", "5", "--tenants", "1", "--settings", "1", "--tls-cert", pki["cert"], "--tls-key", pki["key"])
+    cli = start_cli("--images", "5", "--tenants", "1", "--settings", "1", "--tls-cert", pki["cert"], "--tls-key", pki["key"])
     try:
         assert cli.info["url"].startswith("https://127.0.0.1:")
         port = int(cli.info["url"].rsplit(":", 1)[1])
@@ -316,5 +316,5 @@ def test_cli_serves_https(tmp_path):
         assert conn.getresponse().status == 200
         conn.close()
     finally:
-        code, _out, _err = cli.stop()
+        code, _out, _err = stop(cli)
     assert code == 0

@@ -101,5 +101,9 @@ def test_detail_allow_header_and_methods(emu, dataset700):
     tenant = dataset700["tenants"][0]["uuid"]
     reply = fetch(emu.url, "/api/openstack-tenants/%s/" % tenant, emu.tokens["staff"])
     assert reply.header("Allow") == "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
-    reply = fetch(emu.url, "/api/openstack-tenants/", emu.tokens["staff"])
-    assert reply.header("Allow") == "GET, HEAD, OPTIONS"
+    # Lists allow POST (Waldur creates tenants and settings there), unlike the image list.
+    for path in ("/api/openstack-tenants/", "/api/service-settings/"):
+        assert fetch(emu.url, path, emu.tokens["staff"]).header("Allow") == "GET, POST, HEAD, OPTIONS"
+    settings = dataset700["service_settings"][0]["uuid"]
+    reply = fetch(emu.url, "/api/service-settings/%s/" % settings, emu.tokens["staff"])
+    assert reply.header("Allow") == "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
