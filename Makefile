@@ -1,8 +1,9 @@
 # The two commands: `make demo` (the main job) and `make test` (every test). Both set up first.
-# Stages of `make test` can be skipped for quicker loops: SKIP="sanity-2.16 docs" make test
-# (scripts/test.sh lists them); CI runs them all.
-.PHONY: setup setup-main demo test pytest lint docs-lint changelog-lint examples molecule galaxy ee \
-        sanity sanity-2.16 units units-2.16 docs bench clean
+# One stage of `make test` alone: `make pytest`, `make molecule`, ... (the stage names of
+# scripts/test.sh); several: ONLY="pytest molecule" make test; fewer: SKIP="sanity-2.16 docs" make test.
+STAGES := changelog nox ansible-lint pytest pytest-2.21 sanity-2.19 units-2.19 sanity-2.21 units-2.21 \
+          sanity-2.16 units-2.16 examples examples-2.21 molecule galaxy ee
+.PHONY: setup setup-main demo test docs bench clean $(STAGES)
 
 setup:
 	@bash scripts/setup.sh
@@ -16,6 +17,9 @@ demo: setup-main
 test: setup
 	@bash scripts/test.sh
 
+$(STAGES): setup
+	@ONLY=$@ bash scripts/test.sh
+
 # The documentation site, offline: docs/build/html/index.html.
 docs: setup-main
 	@bash scripts/docs.sh
@@ -24,42 +28,5 @@ docs: setup-main
 bench: setup-main
 	@.venv/bin/python bench/run.py
 
-# Parts of `make test`, for quicker loops.
-pytest: setup-main
-	@ONLY=pytest bash scripts/test.sh
-
-lint: setup-main
-	@ONLY=ansible-lint bash scripts/test.sh
-
-docs-lint: setup-main
-	@ONLY=docs-lint bash scripts/test.sh
-
-changelog-lint: setup-main
-	@ONLY=changelog bash scripts/test.sh
-
-examples: setup-main
-	@ONLY=examples bash scripts/test.sh
-
-molecule: setup-main
-	@ONLY=molecule bash scripts/test.sh
-
-galaxy: setup-main
-	@ONLY=galaxy bash scripts/test.sh
-
-ee: setup-main
-	@ONLY=ee bash scripts/test.sh
-
-sanity: setup-main
-	@ONLY=sanity-2.19 bash scripts/test.sh
-
-units: setup-main
-	@ONLY=units-2.19 bash scripts/test.sh
-
-sanity-2.16: setup
-	@ONLY=sanity-2.16 bash scripts/test.sh
-
-units-2.16: setup
-	@ONLY=units-2.16 bash scripts/test.sh
-
 clean:
-	rm -rf .venv .venv-2.16 .cache tests/output .pytest_cache docs/build
+	rm -rf .venv .venv-2.16 .venv-2.21 .cache tests/output .pytest_cache docs/build

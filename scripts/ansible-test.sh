@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Run ansible-test on a copy of the collection: it needs a physical path ending in
-# ansible_collections/waldur/cloud outside any git repository (see ../shared/TOOLCHAIN.md).
+# Run ansible-test on a copy of the collection at a physical ansible_collections/waldur/cloud path
+# (scripts/workarounds.sh says why), with the Python of the given venv.
 # Usage: scripts/ansible-test.sh VENV sanity|units [ansible-test args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=$1; shift
-tree=$(mktemp -d /tmp/waldur-ansible-test.XXXXXX)
-trap 'rm -rf "$tree"' EXIT
-dest=$tree/ansible_collections/waldur/cloud
-mkdir -p "$dest"
-git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$dest"
+source scripts/workarounds.sh
+venv=$PWD/$1; shift
+dest=$(copy_collection_tree)
+trap 'rm -rf "${dest%/ansible_collections/waldur/cloud}"' EXIT
+# Without --python it tries every Python it knows and fails on the missing ones.
+python_version=$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 cd "$dest"
-PATH="$OLDPWD/$venv/bin:$PATH" "$OLDPWD/$venv/bin/ansible-test" "$@" --python 3.11 --color no
+PATH="$venv/bin:$PATH" "$venv/bin/ansible-test" "$@" --python "$python_version" --color no

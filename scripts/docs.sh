@@ -87,6 +87,15 @@ exclude_patterns = ['**/*.md.inc']
 intersphinx_timeout = 5
 project = 'waldur.cloud'
 html_title = 'waldur.cloud'
+html_theme_options = {
+    'topbar_links': {
+        'Source': 'https://github.com/waldur/ansible-waldur-cloud',
+        'Issues': 'https://github.com/waldur/ansible-waldur-cloud/issues',
+        'Waldur': 'https://docs.waldur.com/',
+    },
+    'show_extranav': False,
+    'show_rtd_ethical_ads': False,
+}
 EOF
 
 status=0

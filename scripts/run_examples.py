@@ -13,7 +13,9 @@ document of an inventory plugin's EXAMPLES becomes a `*.waldur_images.yml` sourc
     variables it reads with the env lookup get the URL or the token of $WALDUR_API_*;
   - an inventory cache directory (cache_connection) is put in a temporary directory.
 Every ```yaml block of the GUIDE.md files given that is a playbook (a list of plays) is run the
-same way, with the reader's variables as extra variables.
+same way, with the reader's variables as extra variables. So are the files of docs/examples/:
+each `*.waldur_images.yml` with `ansible-inventory --list`, each other playbook with
+ansible-playbook and those inventory sources (`-i`).
 With --lint the generated playbooks are also checked by ansible-lint with the production profile.
 
 Exits non-zero, naming the plugin, if any example fails.
@@ -167,10 +169,10 @@ def main(argv):
             jobs.append(("inventory %s, example %d" % (name, index),
                          [os.path.join(BIN, "ansible-inventory"), "-i", path, "--list"], source_environment))
 
+    variables = os.path.join(workdir, "reader-variables.json")
+    with open(variables, "w", encoding="utf-8") as handle:
+        json.dump(example_vars(token), handle)
     if guides:
-        variables = os.path.join(workdir, "reader-variables.json")
-        with open(variables, "w", encoding="utf-8") as handle:
-            json.dump(example_vars(token), handle)
         for guide in guides:
             blocks = guide_playbooks(guide)
             if not blocks:
@@ -182,6 +184,19 @@ def main(argv):
                 playbooks.append(path)
                 jobs.append(("%s:%d" % (guide, line),
                              [os.path.join(BIN, "ansible-playbook"), path, "-e", "@" + variables], environment))
+
+    examples_dir = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "examples")
+    if os.path.isdir(examples_dir):
+        files = sorted(os.listdir(examples_dir))
+        sources = [os.path.join(examples_dir, name) for name in files if name.endswith("waldur_images.yml")]
+        for source in sources:
+            jobs.append(("docs/examples/%s" % os.path.basename(source),
+                         [os.path.join(BIN, "ansible-inventory"), "-i", source, "--list"], environment))
+        inventory_args = [argument for source in sources for argument in ("-i", source)]
+        for name in files:
+            if name.endswith(".yml") and not name.endswith("waldur_images.yml"):
+                jobs.append(("docs/examples/%s" % name, [os.path.join(BIN, "ansible-playbook")] + inventory_args
+                             + [os.path.join(examples_dir, name), "-e", "@" + variables], environment))
 
     if lint and playbooks:
         config = os.path.join(workdir, ".ansible-lint")

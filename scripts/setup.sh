@@ -2,22 +2,25 @@
 # Idempotent set-up of everything the demo and the tests need:
 #   .venv       ansible-core 2.19 and every dev tool (requirements-dev.txt)
 #   .venv-2.16  the oldest supported ansible-core, for ansible-test (requirements-test-2.16.txt)
-#   the offline pip bootstrap that ansible-test needs on this kind of machine (one per pip version)
+#   .venv-2.21  the newest ansible-core, which needs Python 3.12+ (requirements-test-2.21.txt)
+#   the offline pip bootstrap that ansible-test needs on this kind of machine (scripts/workarounds.sh)
 #   .cache/collections/ansible_collections/waldur/cloud -> the checkout, for playbooks and linters
 # Usage: scripts/setup.sh [all|main]   (main: only .venv, enough for `make demo`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/workarounds.sh
 PYTHON=${PYTHON:-python3}
 what=${1:-all}
 
-# make_venv DIR REQUIREMENTS...: create DIR once, reinstall when the requirement files change.
+# make_venv PYTHON DIR REQUIREMENTS...: create DIR once, reinstall when the requirement files change.
 make_venv() {
-  local venv=$1; shift
+  local python=$1 venv=$2; shift 2
   local stamp=$venv/.requirements.sha want
-  want=$(cat "$@" requirements.txt | sha256sum | cut -d' ' -f1)
-  if [ ! -x "$venv/bin/python" ]; then
-    echo "setup: creating $venv"
-    "$PYTHON" -m venv "$venv"
+  want=$( (cat "$@" requirements.txt; "$python" -V) | sha256sum | cut -d' ' -f1)
+  if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "setup: creating $venv with $("$python" -V)"
+    rm -rf "$venv"
+    "$python" -m venv "$venv"
   fi
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "setup: installing $* into $venv"
@@ -29,25 +32,34 @@ make_venv() {
   fi
 }
 
-make_venv .venv requirements-dev.txt
+# newest_python: a Python 3.12 or newer, as a user's machine has it: $PYTHON_NEWEST, python3.13 or
+# python3.12 on PATH, else a pyenv version (whose shims answer only when that version is selected).
+newest_python() {
+  local candidate
+  for candidate in ${PYTHON_NEWEST:-} python3.13 python3.12 \
+      $(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do
+    if "$candidate" -c 'import sys, venv; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+      command -v "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+make_venv "$PYTHON" .venv requirements-dev.txt
 if [ "$what" = all ]; then
-  make_venv .venv-2.16 requirements-test-2.16.txt
+  make_venv "$PYTHON" .venv-2.16 requirements-test-2.16.txt
+  if ! newest=$(newest_python); then
+    echo "setup: ansible-core 2.21 needs Python 3.12 or newer, and none was found (looked for" \
+      "\$PYTHON_NEWEST, python3.13 and python3.12 on PATH, and pyenv's versions). Install one" \
+      "(\`pyenv install 3.12\`, or your distribution's python3.12 package), or set PYTHON_NEWEST" \
+      "to its path." >&2
+    exit 1
+  fi
+  make_venv "$newest" .venv-2.21 requirements-test-2.21.txt
 fi
 
-# ansible-test bootstraps pip in each of its virtualenvs with a script from a host that is not
-# PyPI (ansible/ansible#77304). Each ansible-core pins its own pip version in
-# python_requirements.py (2.16: `pip='23.1.2',` in get_venv_packages; 2.19: `pip='24.2',`);
-# the first such line is the default for current Pythons. Write our bootstrap under each name.
-for requirements in .venv*/lib/python*/site-packages/ansible_test/_internal/python_requirements.py; do
-  [ -f "$requirements" ] || continue
-  version=$(sed -n "s/^ *pip='\([0-9][0-9.]*\)',.*\$/\1/p" "$requirements" | head -n1)
-  if [ -z "$version" ]; then
-    echo "setup: no pip version found in $requirements; ansible-test sanity may fail offline" >&2
-    continue
-  fi
-  mkdir -p "$HOME/.ansible/test/cache"
-  cp scripts/get_pip_bootstrap.py "$HOME/.ansible/test/cache/get_pip_${version//./_}.py"
-done
+install_ansible_test_pip_bootstrap
 
 # Playbooks, ansible-lint, molecule and antsibull-docs run from the checkout find the collection
 # through this link.

@@ -1,142 +1,107 @@
 #!/usr/bin/env bash
-# Every test of the collection (`make test`, and CI through .ci/run). The first failing stage stops
-# the run; a table of stage times is printed at the end either way.
+# Every test of the collection: `make test`, and CI through .ci/run. The stages run one after the
+# other in the order below; the first failure stops the run, and a table of stage times is printed
+# at the end either way. Three venvs (scripts/setup.sh): .venv has ansible-core 2.19 and every tool,
+# .venv-2.16 and .venv-2.21 the oldest and the newest supported ansible-core.
 #
-# pytest, the longest stage and a single process, runs in the background from the start (its
-# output goes to a log that is printed when it ends) while the other stages run one after the
-# other in the order below: the machine has two cores. PARALLEL=0 runs pytest in the foreground,
-# in its place in the list, for output in order.
-#
-#   changelog     antsibull-changelog lint, and a trial release in a copy (new plugins detected)
-#   docs-lint     antsibull-docs lint-collection-docs --plugin-docs
-#   ansible-lint  production profile: plugins, playbooks/, docs/examples/, extensions/molecule/
-#   pytest        unit, emulator fidelity and integration tests
-#   sanity-2.19   ansible-test sanity on ansible-core 2.19 (.venv), empty ignore file
-#   units-2.19    ansible-test units on ansible-core 2.19
-#   sanity-2.16   ansible-test sanity on ansible-core 2.16 (.venv-2.16), the oldest supported
-#   units-2.16    ansible-test units on ansible-core 2.16
-#   examples      every plugin's EXAMPLES and the guides' playbooks, run against the emulator and linted
+#   changelog     antsibull-changelog lint, and a trial release in a copy (every module announced)
+#   nox           antsibull-nox (noxfile.py, antsibull-nox.toml): docs-check (antsibull-docs lint,
+#                 references validated), extra-checks (no unwanted files, action groups),
+#                 build-import-check (galaxy build from a clean copy)
+#   ansible-lint  production profile: plugins, playbooks/, docs/examples/, extensions/
+#   pytest        unit, emulator fidelity and integration tests (ansible-playbook, ansible-inventory,
+#                 ansible-runner against the emulator), ansible-core 2.19
+#   pytest-2.21   the unit and integration tests again on ansible-core 2.21
+#   sanity-2.19   ansible-test sanity, empty ignore file; also -2.21 and -2.16
+#   units-2.19    ansible-test units; also -2.21 and -2.16
+#   examples      every plugin's EXAMPLES, docs/examples/ and the guides' playbooks against the
+#                 emulator, linted; examples-2.21 runs them (unlinted) on ansible-core 2.21
 #   molecule      extensions/molecule: one scenario per module and one for the inventory plugin
 #   galaxy        build the tarball, check its content, install it, use only the installed copy
 #   ee            ansible-builder create / introspect (AWX execution environment)
 #   docs          the documentation site (antsibull-docs + Sphinx), no warnings but offline ones
 #
-# For quicker local loops: SKIP="sanity-2.16 units-2.16 docs" make test   (stage names as above),
-# or ONLY="molecule" make test; PYTEST_WORKERS=2 runs pytest with two workers. CI sets none of
-# them and runs everything.
+# Quicker local loops: SKIP="sanity-2.16 units-2.16 docs" make test (stage names as above), or
+# ONLY="molecule" make test; KEEP_GOING=1 runs every stage even after a failure and lists the
+# failed ones at the end; PYTEST_WORKERS (default 2, the cores of these machines) sets pytest's
+# workers. CI sets none of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/workarounds.sh
 root=$PWD
 export ANSIBLE_COLLECTIONS_PATH="$root/.cache/collections"
 export ANSIBLE_PYTHON_INTERPRETER="$root/.venv/bin/python"
 export PATH="$root/.venv/bin:$PATH"
 export ANSIBLE_NOCOLOR=1 PY_COLORS=0
 
-SKIP=" ${SKIP:-} "
-SKIP=${SKIP//,/ }
+SKIP=${SKIP:-}
+SKIP=" ${SKIP//,/ } "
 ONLY=${ONLY:-}
-ONLY=${ONLY//,/ }
-PARALLEL=${PARALLEL:-1}
-timings=()
-current=""
+ONLY=" ${ONLY//,/ } "
+KEEP_GOING=${KEEP_GOING:-0}
+PYTEST_WORKERS=${PYTEST_WORKERS:-2}
+failed=() timings=() current="" stage_started=0
 started_all=$(date +%s)
-logs=$(mktemp -d /tmp/waldur-test.XXXXXX)
-background_pid="" background_name="" background_started=0
 
 summary() {
   local status=$?
-  if [ -n "$background_pid" ]; then
-    # The foreground failed first: stop the background stage (its own process group).
-    kill -- "-$background_pid" 2>/dev/null || true
-    wait "$background_pid" 2>/dev/null || true
-    timings+=("$(printf '%-13s %5ss  stopped' "$background_name" "$(($(date +%s) - background_started))")")
-  fi
   if [ -n "$current" ]; then
     timings+=("$(printf '%-13s %5ss  FAILED' "$current" "$(($(date +%s) - stage_started))")")
   fi
-  rm -rf "$logs"
   printf '\n=== stage times\n'
   printf '%s\n' "${timings[@]}"
   printf '%-13s %5ss\n' total "$(($(date +%s) - started_all))"
-  if [ "$status" = 0 ]; then
+  if [ "$status" = 0 ] && [ ${#failed[@]} = 0 ]; then
     printf '\n=== all tests passed\n'
+  elif [ "$status" = 0 ]; then
+    printf '\n=== FAILED stages: %s\n' "${failed[*]}"
+    exit 1
+  elif [ -z "$current" ]; then
+    printf '\n=== stopped (exit status %s)\n' "$status"
   else
     printf '\n=== FAILED in stage %s (exit status %s); SKIP/ONLY can rerun parts, see scripts/test.sh\n' "$current" "$status"
   fi
 }
 trap summary EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
-selected() {
-  ! [[ "$SKIP" == *" $1 "* ]] && { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
-}
-
-# stage NAME DESCRIPTION COMMAND...: run COMMAND as stage NAME unless skipped.
+# stage NAME DESCRIPTION COMMAND...: run COMMAND as stage NAME unless SKIP or ONLY leave it out.
 stage() {
-  local name=$1 description=$2
+  local name=$1 description=$2 status=0
   shift 2
-  if ! selected "$name"; then
+  if [[ "$SKIP" == *" $name "* ]] || { [ "$ONLY" != "  " ] && [[ "$ONLY" != *" $name "* ]]; }; then
     timings+=("$(printf '%-13s %6s  skipped' "$name" -)")
     return 0
   fi
-  check_background
   printf '\n=== %s: %s\n' "$name" "$description"
   current=$name
   stage_started=$(date +%s)
-  "$@"
-  timings+=("$(printf '%-13s %5ss' "$name" "$(($(date +%s) - stage_started))")")
-  current=""
-  check_background
-}
-
-# background_stage NAME DESCRIPTION COMMAND...: start COMMAND (a program, not a function) as stage
-# NAME in its own process group, its output in a log; check_background notices its end.
-background_stage() {
-  local name=$1 description=$2
-  shift 2
-  if ! selected "$name"; then
-    timings+=("$(printf '%-13s %6s  skipped' "$name" -)")
-    return 0
+  if [ "$KEEP_GOING" = 1 ]; then
+    "$@" || status=$?
+  else
+    "$@"
   fi
-  printf '\n=== %s: %s (started in the background; its output follows when it ends)\n' "$name" "$description"
-  background_name=$name
-  background_started=$(date +%s)
-  setsid "$@" > "$logs/$name.log" 2>&1 < /dev/null &
-  background_pid=$!
-}
-
-# check_background [wait]: if the background stage has ended (or, with `wait`, once it ends),
-# print its output and stop the run if it failed.
-check_background() {
-  [ -n "$background_pid" ] || return 0
-  if [ "${1:-}" != wait ] && kill -0 "$background_pid" 2>/dev/null; then
-    return 0
-  fi
-  local status=0 pid=$background_pid
-  [ "${1:-}" = wait ] && printf '\n=== waiting for %s\n' "$background_name"
-  wait "$pid" || status=$?
-  background_pid=""
-  printf '\n=== %s (ran in the background) ended with status %s after %ss:\n' \
-    "$background_name" "$status" "$(($(date +%s) - background_started))"
-  cat "$logs/$background_name.log"
   if [ "$status" != 0 ]; then
-    current=$background_name
-    stage_started=$background_started
-    exit "$status"
+    failed+=("$name")
+    timings+=("$(printf '%-13s %5ss  FAILED' "$name" "$(($(date +%s) - stage_started))")")
+  else
+    timings+=("$(printf '%-13s %5ss' "$name" "$(($(date +%s) - stage_started))")")
   fi
-  timings+=("$(printf '%-13s %5ss  (in the background)' "$background_name" "$(($(date +%s) - background_started))")")
+  current=""
 }
 
 core_version() { "$1/bin/python" -c 'import ansible; print(ansible.__version__)' 2>/dev/null || echo "? ($1 missing: make setup)"; }
 
+# Stage functions return at their first failure themselves (`|| return`): under KEEP_GOING they
+# are called where `set -e` does not apply.
 changelog() {
-  antsibull-changelog lint
-  antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
-  # A release made in a copy: the fragments must render, and every plugin must be announced.
-  local tmp
-  tmp=$(mktemp -d /tmp/waldur-changelog.XXXXXX)
-  mkdir -p "$tmp/ansible_collections/waldur/cloud"
-  git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$tmp/ansible_collections/waldur/cloud"
-  (cd "$tmp/ansible_collections/waldur/cloud" &&
+  antsibull-changelog lint || return
+  antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml || return
+  # A release made in a copy: the fragments must render, and every module must be announced.
+  local dest status=0
+  dest=$(copy_collection_tree) || return
+  (cd "$dest" &&
     antsibull-changelog release --version "$(sed -n 's/^version: *//p' galaxy.yml)" --date 2000-01-01 &&
     python - <<'PYTHON'
 import glob, os, sys, yaml
@@ -146,46 +111,45 @@ missing = sorted(set(os.path.basename(path)[:-3] for path in glob.glob("plugins/
 if missing:
     sys.exit("changelog: a trial release does not announce the modules %s" % ", ".join(missing))
 PYTHON
-  ) || { rm -rf "$tmp"; return 1; }
-  rm -rf "$tmp"
-  echo "changelog: fragments lint clean; a trial release announces every module"
+  ) || status=$?
+  rm -rf "${dest%/ansible_collections/waldur/cloud}"
+  [ "$status" = 0 ] && echo "changelog: fragments lint clean; a trial release announces every module"
+  return "$status"
 }
 
-docs_lint() {
-  antsibull-docs lint-collection-docs --plugin-docs .
+# run_pytest VENV SUITES...
+run_pytest() {
+  local venv=$1
+  shift
+  "$venv/bin/python" -m pytest "$@" -q -p no:cacheprovider -n "$PYTEST_WORKERS"
 }
 
-lint() {
-  ansible-lint --nocolor --offline
+# run_examples VENV [--lint]: --settings 4 gives one shared OpenStack service settings, which the
+# `shared: true` examples ask for.
+run_examples() {
+  local venv=$1
+  shift
+  ANSIBLE_PYTHON_INTERPRETER="$root/$venv/bin/python" "$venv/bin/python" scripts/with_emulator.py \
+    --images 300 --tenants 8 --settings 4 --seed 3 -- \
+    "$venv/bin/python" scripts/run_examples.py "$@" docs/guides/getting-started.md docs/guides/usage-reports.md
 }
 
-pytest_command=(python -m pytest tests/unit tests/fidelity tests/integration -q -p no:cacheprovider
-                ${PYTEST_WORKERS:+-n "$PYTEST_WORKERS"})
-
-examples() {
-  # --settings 4: one shared OpenStack service settings, which the `shared: true` examples ask for.
-  python scripts/with_emulator.py --images 300 --tenants 8 --settings 4 --seed 3 -- \
-    python scripts/run_examples.py --lint docs/guides/getting-started.md docs/guides/usage-reports.md
-}
-
-run_molecule() {
-  # Each scenario starts and stops its own emulator (extensions/molecule/shared/).
-  molecule test --all
-}
-
-pytest_description="unit, emulator fidelity and integration tests"
-[ "$PARALLEL" = 0 ] || background_stage pytest "$pytest_description" "${pytest_command[@]}"
 stage changelog "antsibull-changelog lint and a trial release" changelog
-stage docs-lint "antsibull-docs lint-collection-docs --plugin-docs" docs_lint
-stage ansible-lint "ansible-lint, profile production" lint
-[ "$PARALLEL" != 0 ] || stage pytest "$pytest_description" "${pytest_command[@]}"
-stage sanity-2.19 "ansible-test sanity, ansible-core $(core_version .venv)" bash scripts/ansible-test.sh .venv sanity --local
-stage units-2.19 "ansible-test units, ansible-core $(core_version .venv)" bash scripts/ansible-test.sh .venv units --local
-stage sanity-2.16 "ansible-test sanity, ansible-core $(core_version .venv-2.16)" bash scripts/ansible-test.sh .venv-2.16 sanity --local
-stage units-2.16 "ansible-test units, ansible-core $(core_version .venv-2.16)" bash scripts/ansible-test.sh .venv-2.16 units --local
-stage examples "plugin EXAMPLES and guide playbooks against the emulator" examples
-stage molecule "molecule test --all (extensions/molecule)" run_molecule
+stage nox "antsibull-nox: docs-check, extra-checks, build-import-check" \
+  nox --no-color -R -e docs-check extra-checks build-import-check
+stage ansible-lint "ansible-lint, profile production" ansible-lint --nocolor --offline
+stage pytest "unit, emulator fidelity and integration tests, ansible-core $(core_version .venv)" \
+  run_pytest .venv tests/unit tests/fidelity tests/integration
+stage pytest-2.21 "unit and integration tests, ansible-core $(core_version .venv-2.21)" \
+  run_pytest .venv-2.21 tests/unit tests/integration
+for venv in .venv .venv-2.21 .venv-2.16; do
+  suffix=$(core_version "$venv" | cut -d. -f1,2)
+  stage "sanity-$suffix" "ansible-test sanity, ansible-core $(core_version "$venv")" bash scripts/ansible-test.sh "$venv" sanity --local
+  stage "units-$suffix" "ansible-test units, ansible-core $(core_version "$venv")" bash scripts/ansible-test.sh "$venv" units --local
+done
+stage examples "plugin EXAMPLES, docs/examples/ and guide playbooks against the emulator, linted" run_examples .venv --lint
+stage examples-2.21 "the same examples on ansible-core $(core_version .venv-2.21)" run_examples .venv-2.21
+stage molecule "molecule test --all (extensions/molecule)" molecule test --all
 stage galaxy "ansible-galaxy collection build and install; use the installed copy" bash scripts/galaxy-test.sh
 stage ee "ansible-builder create and introspect (AWX execution environment)" bash scripts/ee-test.sh
 stage docs "documentation site (antsibull-docs + Sphinx)" bash scripts/docs.sh --strict
-check_background wait
