@@ -13,7 +13,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
 
+
+def _add_collections_root():
+    """Put the directory holding this file's ``ansible_collections/`` tree on sys.path.
+
+    ansible-rulebook runs an event source by path, and the collections paths (such as
+    ~/.ansible/collections) are not on its sys.path, so the client could not be imported otherwise.
+    """
+    parts = os.path.abspath(__file__).split(os.sep)
+    if "ansible_collections" in parts:
+        root = os.sep.join(parts[:len(parts) - parts[::-1].index("ansible_collections") - 1]) or os.sep
+        if root not in sys.path:
+            sys.path.append(root)
+
+
+_add_collections_root()
+
+# pylint: disable=wrong-import-position
 from ansible_collections.waldur.cloud.plugins.module_utils.client import (
     ConnectionSettings,
     WaldurAuthError,
@@ -93,7 +112,7 @@ options:
     description: Only rescue images (V(true)) or only other images (V(false)).
     type: bool
   interval:
-    description: Seconds between the start of one poll and the next.
+    description: Seconds to wait after a poll before the next one.
     type: float
     default: 60
   emit_existing:
