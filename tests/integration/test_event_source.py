@@ -111,49 +111,43 @@ def settings_uuid(emulator):
     return next(row["uuid"] for row in emulator.dataset["service_settings"] if row["type"] == "OpenStack")
 
 
-def test_an_added_image_is_one_added_event_with_the_image_as_the_server_sends_it(emulator):
+def only_event_after(emulator, change, **extra):
+    """Run the source, call ``change()`` once its baseline is read, and return the one event that
+    follows (no other comes in the next polls) with what ``change`` returned."""
     async def scenario(queue, listings, task):
         await listings.reach(2)
-        added = emulator.add_image("ubuntu-26.04", settings_uuid(emulator), min_disk=10240, min_ram=2048)
+        changed = change()
         event = await next_event(queue)
-        assert event["type"] == "added"
-        assert "changes" not in event
-        image = event["image"]
-        assert (image["uuid"], image["name"], image["min_disk"], image["min_ram"]) == (
-            added["uuid"], "ubuntu-26.04", 10240, 2048)
-        assert image["url"] == "%s/api/openstack-images/%s/" % (emulator.url, added["uuid"])
         assert await quiet_polls(queue, listings) == []
+        assert not task.done()
+        return event, changed
 
-    run_source(emulator, source_args(emulator), scenario)
+    return run_source(emulator, source_args(emulator, **extra), scenario)
+
+
+def test_an_added_image_is_one_added_event_with_the_image_as_the_server_sends_it(emulator):
+    event, added = only_event_after(
+        emulator, lambda: emulator.add_image("ubuntu-26.04", settings_uuid(emulator), min_disk=10240, min_ram=2048))
+    assert event["type"] == "added"
+    assert "changes" not in event
+    image = event["image"]
+    assert (image["uuid"], image["name"], image["min_disk"], image["min_ram"]) == (added["uuid"], "ubuntu-26.04", 10240, 2048)
+    assert image["url"] == "%s/api/openstack-images/%s/" % (emulator.url, added["uuid"])
 
 
 def test_a_removed_image_is_one_removed_event(emulator):
     gone = staff_image(emulator, 3)
-
-    async def scenario(queue, listings, task):
-        await listings.reach(2)
-        emulator.remove_image(gone["uuid"])
-        event = await next_event(queue)
-        assert (event["type"], event["image"]["uuid"], event["image"]["name"]) == ("removed", gone["uuid"], gone["name"])
-        assert await quiet_polls(queue, listings) == []
-
-    run_source(emulator, source_args(emulator), scenario)
+    event, _removed = only_event_after(emulator, lambda: emulator.remove_image(gone["uuid"]))
+    assert (event["type"], event["image"]["uuid"], event["image"]["name"]) == ("removed", gone["uuid"], gone["name"])
 
 
 def test_a_changed_min_disk_is_one_changed_event_naming_old_and_new(emulator):
     image = staff_image(emulator, 5)
-
-    async def scenario(queue, listings, task):
-        await listings.reach(2)
-        emulator.update_image(image["uuid"], min_disk=image["min_disk"] + 1024)
-        event = await next_event(queue)
-        assert event["type"] == "changed"
-        assert event["image"]["uuid"] == image["uuid"]
-        assert event["image"]["min_disk"] == image["min_disk"] + 1024
-        assert event["changes"] == {"min_disk": [image["min_disk"], image["min_disk"] + 1024]}
-        assert await quiet_polls(queue, listings) == []
-
-    run_source(emulator, source_args(emulator), scenario)
+    event, _changed = only_event_after(emulator, lambda: emulator.update_image(image["uuid"], min_disk=image["min_disk"] + 1024))
+    assert event["type"] == "changed"
+    assert event["image"]["uuid"] == image["uuid"]
+    assert event["image"]["min_disk"] == image["min_disk"] + 1024
+    assert event["changes"] == {"min_disk": [image["min_disk"], image["min_disk"] + 1024]}
 
 
 def test_an_unchanged_listing_emits_nothing(emulator):
@@ -177,15 +171,12 @@ def test_emit_existing_reports_every_image_of_the_first_listing_once(emulator):
 
 
 def test_filters_select_what_is_watched(emulator):
-    async def scenario(queue, listings, task):
-        await listings.reach(2)
+    def add_two():
         emulator.add_image("debian-13", settings_uuid(emulator))
-        emulator.add_image("ubuntu-26.10", settings_uuid(emulator))
-        event = await next_event(queue)
-        assert (event["type"], event["image"]["name"]) == ("added", "ubuntu-26.10")
-        assert await quiet_polls(queue, listings) == []
+        return emulator.add_image("ubuntu-26.10", settings_uuid(emulator))
 
-    run_source(emulator, source_args(emulator, name="UBUNTU-26"), scenario)
+    event, added = only_event_after(emulator, add_two, name="UBUNTU-26")
+    assert (event["type"], event["image"]["uuid"]) == ("added", added["uuid"])
 
 
 def test_an_outage_emits_nothing_is_logged_once_and_what_changed_during_it_comes_once(emulator, caplog):
@@ -219,15 +210,12 @@ def test_an_outage_emits_nothing_is_logged_once_and_what_changed_during_it_comes
 def test_a_503_that_a_retry_overcomes_is_no_outage(emulator, caplog):
     caplog.set_level(logging.WARNING, logger="waldur.cloud.openstack_images")
 
-    async def scenario(queue, listings, task):
-        await listings.reach(2)
-        fault = emulator.add_fault(kind="503", path=IMAGES, count=1)
-        added = emulator.add_image("alma-10", settings_uuid(emulator))
-        event = await next_event(queue)
-        assert (event["type"], event["image"]["uuid"]) == ("added", added["uuid"])
-        assert fault.fired == 1
+    def fail_once_and_add():
+        return emulator.add_fault(kind="503", path=IMAGES, count=1), emulator.add_image("alma-10", settings_uuid(emulator))
 
-    run_source(emulator, source_args(emulator), scenario)
+    event, (fault, added) = only_event_after(emulator, fail_once_and_add)
+    assert (event["type"], event["image"]["uuid"]) == ("added", added["uuid"])
+    assert fault.fired == 1
     assert caplog.records == []
 
 
@@ -292,16 +280,13 @@ def test_a_revoked_token_ends_the_source_after_max_auth_failures(emulator, caplo
 
 
 def test_a_401_fewer_times_than_max_auth_failures_does_not_end_the_source(emulator):
-    async def scenario(queue, listings, task):
-        await listings.reach(2)
-        emulator.add_fault(kind="html", status=401, path=IMAGES, count=2)
-        await listings.more(3)
-        added = emulator.add_image("opensuse-16", settings_uuid(emulator))
-        event = await next_event(queue)
-        assert (event["type"], event["image"]["uuid"]) == ("added", added["uuid"])
-        assert not task.done()
+    def refuse_twice_and_add():
+        return emulator.add_fault(kind="html", status=401, path=IMAGES, count=2), emulator.add_image(
+            "opensuse-16", settings_uuid(emulator))
 
-    run_source(emulator, source_args(emulator, max_auth_failures=3), scenario)
+    event, (fault, added) = only_event_after(emulator, refuse_twice_and_add, max_auth_failures=3)
+    assert (event["type"], event["image"]["uuid"]) == ("added", added["uuid"])
+    assert fault.fired == 2
 
 
 @pytest.mark.parametrize("args, option, text", [

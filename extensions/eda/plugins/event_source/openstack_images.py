@@ -55,6 +55,9 @@ description:
     proxy page, a truncated or changing listing, 401, timeout) emits nothing and is logged once per outage; the next
     complete listing is compared with the last complete one, so nothing is lost or reported twice.
   - A 401 on O(max_auth_failures) polls in a row ends the source, because a revoked token does not heal.
+  - Which images are watched is chosen with the image filters of M(waldur.cloud.openstack_image_info), with the same
+    names and meaning - C(name), C(name_exact), C(settings), C(settings_uuid), C(tenant), C(tenant_uuid), C(offering_uuid),
+    C(show_duplicate_names), C(is_rescue_image).
   - Needs the waldur.cloud collection and the Python library requests where ansible-rulebook runs.
 options:
   api_url:
@@ -83,34 +86,6 @@ options:
     description: Seconds of waiting between retries within one poll.
     type: float
     default: 60
-  name:
-    description: Images whose name contains this, ignoring case (the filters are those of openstack_image_info).
-    type: str
-  name_exact:
-    description: Images with exactly this name.
-    type: str
-  settings:
-    description: Images of these service settings (name, uuid or URL).
-    type: str
-  settings_uuid:
-    description: Images of the service settings with this uuid.
-    type: str
-  tenant:
-    description: Images linked to this tenant (name, uuid or URL).
-    type: str
-  tenant_uuid:
-    description: Images linked to the tenant with this uuid.
-    type: str
-  offering_uuid:
-    description: Images of this offering's tenant or settings.
-    type: str
-  show_duplicate_names:
-    description: Also older images that share a name in the same settings.
-    type: bool
-    default: false
-  is_rescue_image:
-    description: Only rescue images (V(true)) or only other images (V(false)).
-    type: bool
   interval:
     description: Seconds to wait after a poll before the next one.
     type: float
@@ -197,6 +172,9 @@ class ImageWatch:
     def __init__(self, args):
         args = check_args(args)
         self.settings = ConnectionSettings.from_options({key: args.get(key) for key in CONNECTION_ARGS})
+        if self.settings.insecure_transport:
+            LOGGER.warning("api_url %s is plain http to a host that is not loopback: the API token is sent unencrypted. "
+                           "Use https.", self.settings.api_root)
         self.query = ImageQuery(**{key: args.get(key) for key in FILTER_ARGS})
         self.interval = float(args.get("interval") or 60)
         self.max_auth_failures = args.get("max_auth_failures") or 3
@@ -243,8 +221,7 @@ class ImageWatch:
             return
         self.auth_failures = 0
         if self.outage is not None:
-            LOGGER.warning("the image listing is complete again after %d failed poll(s)",
-                           self.outage)
+            LOGGER.warning("the image listing is complete again after %d failed poll(s)", self.outage)
             self.outage = None
         if self.known is not None:
             for event in listing_events(self.known, current):
@@ -252,9 +229,9 @@ class ImageWatch:
         self.known = current
 
     def failed(self, exc):
+        """Log the first failed poll of an outage, and count them all."""
         if self.outage is None:
-            LOGGER.warning("no events until the image listing can be read in full again: %s",
-                           exc)
+            LOGGER.warning("no events until the image listing can be read in full again: %s", exc)
             self.outage = 0
         self.outage += 1
 
