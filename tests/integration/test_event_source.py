@@ -111,13 +111,23 @@ def settings_uuid(emulator):
     return next(row["uuid"] for row in emulator.dataset["service_settings"] if row["type"] == "OpenStack")
 
 
-def only_event_after(emulator, change, **extra):
+def only_event_after(emulator, change, within_polls=None, **extra):
     """Run the source, call ``change()`` once its baseline is read, and return the one event that
-    follows (no other comes in the next polls) with what ``change`` returned."""
+    follows (no other comes in the next polls) with what ``change`` returned.
+
+    With ``within_polls`` (for one-page listings), the event must be queued when that many listings
+    have been asked for after the change: the listing of the first reflects it (the emulator reads its
+    data after the hook counts the request), and the next one starts only when that poll is done.
+    """
     async def scenario(queue, listings, task):
         await listings.reach(2)
         changed = change()
-        event = await next_event(queue)
+        if within_polls is None:
+            event = await next_event(queue)
+        else:
+            await listings.more(within_polls)
+            assert not queue.empty(), "no event within %d polls of the change" % within_polls
+            event = queue.get_nowait()
         assert await quiet_polls(queue, listings) == []
         assert not task.done()
         return event, changed
@@ -127,7 +137,7 @@ def only_event_after(emulator, change, **extra):
 
 def test_an_added_image_is_one_added_event_with_the_image_as_the_server_sends_it(emulator):
     event, added = only_event_after(
-        emulator, lambda: emulator.add_image("ubuntu-26.04", settings_uuid(emulator), min_disk=10240, min_ram=2048))
+        emulator, lambda: emulator.add_image("ubuntu-26.04", settings_uuid(emulator), min_disk=10240, min_ram=2048), within_polls=2)
     assert event["type"] == "added"
     assert "changes" not in event
     image = event["image"]
@@ -137,13 +147,13 @@ def test_an_added_image_is_one_added_event_with_the_image_as_the_server_sends_it
 
 def test_a_removed_image_is_one_removed_event(emulator):
     gone = staff_image(emulator, 3)
-    event, _removed = only_event_after(emulator, lambda: emulator.remove_image(gone["uuid"]))
+    event, _removed = only_event_after(emulator, lambda: emulator.remove_image(gone["uuid"]), within_polls=2)
     assert (event["type"], event["image"]["uuid"], event["image"]["name"]) == ("removed", gone["uuid"], gone["name"])
 
 
 def test_a_changed_min_disk_is_one_changed_event_naming_old_and_new(emulator):
     image = staff_image(emulator, 5)
-    event, _changed = only_event_after(emulator, lambda: emulator.update_image(image["uuid"], min_disk=image["min_disk"] + 1024))
+    event, _changed = only_event_after(emulator, lambda: emulator.update_image(image["uuid"], min_disk=image["min_disk"] + 1024), within_polls=2)
     assert event["type"] == "changed"
     assert event["image"]["uuid"] == image["uuid"]
     assert event["image"]["min_disk"] == image["min_disk"] + 1024
