@@ -10,6 +10,7 @@ import runpy
 
 import pytest
 
+from ansible_collections.waldur.cloud.plugins.module_utils import client
 from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurAuthError, WaldurConfigError
 from tests.emulator import WaldurEmulator, generate_dataset
 from tests.conftest import REPO_ROOT
@@ -316,4 +317,12 @@ def test_bad_arguments_end_the_source_at_once_naming_the_option(emulator, monkey
         asyncio.run(asyncio.wait_for(main(asyncio.Queue(), source_args(emulator, **args)), WAIT))
     assert failure.value.option == option
     assert text in str(failure.value)
+    assert emulator.request_count() == 0
+
+
+def test_without_requests_the_source_ends_at_once_saying_what_to_install(emulator, monkeypatch):
+    monkeypatch.setattr(client, "HAS_REQUESTS", False)
+    main = runpy.run_path(SOURCE_PATH)["main"]
+    with pytest.raises(client.WaldurError, match="needs the Python library requests .*pip install requests"):
+        asyncio.run(asyncio.wait_for(main(asyncio.Queue(), source_args(emulator)), WAIT))
     assert emulator.request_count() == 0

@@ -34,6 +34,7 @@ _add_collections_root()
 
 # pylint: disable=wrong-import-position
 from ansible_collections.waldur.cloud.plugins.module_utils.client import (
+    HAS_REQUESTS,
     ConnectionSettings,
     WaldurAuthError,
     WaldurClient,
@@ -170,6 +171,10 @@ class ImageWatch:
     """The source's state: what to list, the last complete listing, and the current outage."""
 
     def __init__(self, args):
+        if not HAS_REQUESTS:
+            # Else every poll would fail alike and the source would wait forever.
+            raise WaldurError("waldur.cloud.openstack_images needs the Python library requests where ansible-rulebook "
+                              "runs: pip install requests (in a decision environment, list it in its python dependencies)")
         args = check_args(args)
         self.settings = ConnectionSettings.from_options({key: args.get(key) for key in CONNECTION_ARGS})
         if self.settings.insecure_transport:
