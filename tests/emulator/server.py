@@ -795,6 +795,10 @@ class WaldurEmulator:
     def add_instance(self, image_name, settings_uuid, state="ACTIVE"):
         return self.store.add_instance(image_name, settings_uuid, state)
 
+    def revoke_token(self, username):
+        """Replace ``username``'s token (returned) by a new one: the old one now gets 401 "Invalid token."."""
+        return self.store.revoke_token(username)
+
     def load_dataset(self, dataset):
         """Replace the whole data set (caches are dropped)."""
         self.store.load(dataset)

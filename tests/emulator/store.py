@@ -13,6 +13,7 @@ import datetime
 import hashlib
 import json
 import operator
+import secrets
 import threading
 import uuid as uuidlib
 
@@ -511,6 +512,13 @@ class Store:
             self.images[key] = image
             self._invalidate()
         return dict(image)
+
+    def revoke_token(self, username):
+        """Give ``username`` a new random token, so the old one is answered 401 "Invalid token."."""
+        with self.lock:
+            user = dict(self.users[username], token=secrets.token_hex(20))
+            self.users[username] = user
+        return user["token"]
 
     def add_instance(self, image_name, settings_uuid, state="ACTIVE", instance_uuid=None):
         inst = {"uuid": instance_uuid or uuidlib.uuid4().hex, "image_name": image_name,
