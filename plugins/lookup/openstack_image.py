@@ -27,7 +27,9 @@ description:
   - Uses the same client, connection options, environment variables, image filters and selection code as the module,
     so the lookup and M(waldur.cloud.openstack_image_info) with O(waldur.cloud.openstack_image_info#module:limit=1) choose
     the same image.
-  - Runs on the controller, each time the template is evaluated; register the result with C(set_fact) to ask only once.
+  - Runs on the controller, each time the template is evaluated (once per host and loop item). The listing is fetched
+    once and shared by the evaluations of one run with the same API, token and filters, for O(cache_lifetime) seconds,
+    so a play over 50 hosts reads it once.
 extends_documentation_fragment:
   - waldur.cloud.connection.plugins
   - waldur.cloud.connection.paging
@@ -81,6 +83,16 @@ options:
         to test for it in the play.
       - Only that case is turned into this value; connection, authentication and option errors still fail.
     type: raw
+  cache_lifetime:
+    description:
+      - Seconds for which the images this lookup listed are reused by its other evaluations in the same run (other hosts,
+        forks and loop items) that ask the same API with the same token and filters. V(0) lists again each time.
+      - They are kept in the run's local temporary directory (C(ANSIBLE_LOCAL_TEMP)), in files only you can read, named by
+        a hash of the API, the token and the filters (the token is not stored), and removed when the run ends. A failed
+        listing is not kept.
+      - O(fits), O(sort_by) and O(order) are applied to the shared listing at each evaluation.
+    type: int
+    default: 60
 notes:
   - The server cannot filter by size, so every page of the filtered list is read; narrow it with O(name), O(settings) or
     O(tenant) on large deployments.
@@ -152,6 +164,7 @@ _raw:
       type: str
 """
 
+from ansible import constants as C
 from ansible.errors import AnsibleError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
@@ -165,6 +178,7 @@ from ansible_collections.waldur.cloud.plugins.module_utils.selection import (
     sort_key,
 )
 from ansible_collections.waldur.cloud.plugins.plugin_utils.client import CONNECTION_OPTIONS, failures_as, open_client
+from ansible_collections.waldur.cloud.plugins.plugin_utils.fetch_cache import FetchCache, cache_key
 
 display = Display()
 
@@ -197,8 +211,10 @@ class LookupModule(LookupBase):
         resolved = {option: self.get_option(option) for option in CONNECTION_OPTIONS}
         client = open_client(self, WHERE, overrides=resolved, page_size=self.get_option("page_size"),
                              max_workers=self.get_option("max_workers"))
+        cache = FetchCache(C.DEFAULT_LOCAL_TMP, self.get_option("cache_lifetime"))
+        key = cache_key(client.settings.api_root, client.settings.api_token, options)
         with client, failures_as(AnsibleError, WHERE):
-            listed = query.run(client)
+            listed = cache.get(key, lambda: query.run(client))
             chosen = select_images(listed, size, sort_by, order)
         if chosen:
             self._warn_about_ties(chosen, sort_by)

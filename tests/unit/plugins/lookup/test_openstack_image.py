@@ -31,7 +31,9 @@ UBUNTU = [
 
 
 class Harness:
-    def __init__(self, scripted, monkeypatch):
+    def __init__(self, scripted, monkeypatch, run_tmp):
+        # Each test is a run of its own: the listings one run shares live in its local temporary directory.
+        monkeypatch.setattr(sys.modules["ansible.constants"], "DEFAULT_LOCAL_TMP", str(run_tmp))
         self.lookup = lookup_loader.get("waldur.cloud.openstack_image")
         self.module = sys.modules[type(self.lookup).__module__]
         self.scripted = scripted
@@ -68,8 +70,8 @@ class Harness:
 
 
 @pytest.fixture(name="harness")
-def fixture_harness(scripted, monkeypatch):
-    return Harness(scripted, monkeypatch)
+def fixture_harness(scripted, monkeypatch, tmp_path):
+    return Harness(scripted, monkeypatch, tmp_path)
 
 
 def test_the_newest_fitting_image_by_name_is_returned_by_default(harness):
@@ -210,3 +212,31 @@ def test_none_fitting_without_filters_counts_the_visible_images(harness):
         "waldur.cloud.openstack_image lookup: none of the 2 images visible to this API token fits a flavor with ram 512 MiB "
         "(the smallest min_ram among them is 1024 MiB (1 GiB)); use a larger flavor or other filters, or give default= to "
         "get a value instead of this error")
+
+
+def test_evaluations_of_one_run_share_one_listing(harness):
+    """As for each host of a play: the same filters list once; fits and sort_by apply at each evaluation."""
+    harness.expect("?name=ubuntu&page_size=300", UBUNTU)
+    assert harness.run(name="ubuntu", fits={"disk": "20G", "ram": "4G"})[0]["uuid"] == "%032x" % 4
+    harness.steps.clear()  # from here on, any request fails the test
+    assert harness.run(name="ubuntu", fits={"disk": "4G"}, sort_by="min_disk")[0]["uuid"] == "%032x" % 5
+    assert harness.run(name="ubuntu")[0]["name"] == "Ubuntu-24.04"
+    assert sum(len(transport.requests) for transport in harness.scripted.transports) == 1
+
+
+@pytest.mark.parametrize("other", [{"name": "ubuntu-2"}, {"name": "ubuntu", "api_token": TOKEN[::-1]},
+                                   {"name": "ubuntu", "cache_lifetime": 0}])
+def test_other_filters_another_token_or_lifetime_0_list_again(harness, other):
+    harness.expect("?name=ubuntu&page_size=300", UBUNTU)
+    harness.run(name="ubuntu")
+    harness.steps.clear()
+    harness.expect("?name=%s&page_size=300" % other["name"], UBUNTU[1:4])
+    assert harness.run(**other)[0]["uuid"] == "%032x" % 4  # not Ubuntu-24.04 (1): listed anew
+
+
+def test_a_failed_listing_is_not_shared(harness):
+    harness.expect("?name=ubuntu&page_size=300", [], status=401)
+    assert "rejected the API token" in harness.fails(name="ubuntu")
+    harness.steps.clear()
+    harness.expect("?name=ubuntu&page_size=300", UBUNTU)
+    assert harness.run(name="ubuntu")[0]["name"] == "Ubuntu-24.04"
