@@ -249,10 +249,15 @@ class ImageQuery:
         return lambda image: all(check(image) for check in checks)
 
     def _retrieve(self, client):
-        try:
-            return [client.get(IMAGES_PATH + self.uuid + "/")]
-        except WaldurNotFoundError as exc:
-            # A JSON 404 is the API saying "no such image for you"; an HTML 404 means a wrong api_url.
-            if isinstance(exc.payload, dict) and "detail" in exc.payload:
-                return []
-            raise
+        return retrieve(client, IMAGES_PATH + self.uuid + "/")
+
+
+def retrieve(client, path):
+    """[the object at ``path``], or [] when the API says it does not exist or is not visible."""
+    try:
+        return [client.get(path)]
+    except WaldurNotFoundError as exc:
+        # A JSON 404 is the API saying "no such object for you"; an HTML 404 means a wrong api_url.
+        if isinstance(exc.payload, dict) and "detail" in exc.payload:
+            return []
+        raise
