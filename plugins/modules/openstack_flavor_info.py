@@ -105,6 +105,30 @@ options:
     description:
       - Flavors with at most this root disk (a size, see O(ram)). Boot-from-volume flavors have a disk of V(0).
     type: raw
+  boots:
+    description:
+      - "The inverse of C(fits.flavor) of M(waldur.cloud.openstack_image_info): the flavors Waldur accepts in an
+        instance order for this image in this tenant, smallest RAM first. These are the flavors linked to the tenant
+        whose RAM is at least the image's C(min_ram)."
+      - The image must be linked to the tenant, as Waldur requires; otherwise the error says so.
+      - With O(boots.disk), the system volume size, no flavor boots an image whose C(min_disk) is larger (RV(flavors)
+        is V([])); without it, C(min_disk) is not checked. The flavors' own disk is never used, since Waldur boots
+        instances from a volume.
+      - Cannot be combined with the list filters or O(uuid).
+    type: raw
+    suboptions:
+      image:
+        description:
+          - The image, by name, uuid or URL. A name is looked up among the images linked to the tenant. Required.
+        type: str
+      tenant:
+        description:
+          - The tenant of the instance, by name, uuid or URL. Required.
+        type: str
+      disk:
+        description:
+          - The system volume size, in MiB or with a unit (V(20480), V(20G)); at least V(1024) MiB.
+        type: raw
   sort_by:
     description:
       - Order the result by this field. Without it, the server's order is kept (by service settings name, then cores,
@@ -140,7 +164,7 @@ EXAMPLES = r"""
 
 - name: The flavors an instance in one tenant may use, smallest RAM first
   waldur.cloud.openstack_flavor_info:
-    tenant: tenant-a1
+    tenant: tenant-a4
     sort_by: ram
   register: tenant_flavors
 
@@ -161,6 +185,15 @@ EXAMPLES = r"""
   waldur.cloud.openstack_flavor_info:
     name_iregex: '^(m1|c1)\.'
   register: families
+
+- name: The smallest flavor that boots an image in a tenant with a 20 GiB system volume
+  waldur.cloud.openstack_flavor_info:
+    boots:
+      image: ubuntu-22.04
+      tenant: tenant-a4
+      disk: 20G
+    limit: 1
+  register: smallest
 
 - name: One flavor by uuid
   waldur.cloud.openstack_flavor_info:
@@ -219,6 +252,7 @@ api_retries:
   elements: str
 """
 
+from ansible_collections.waldur.cloud.plugins.module_utils.boot import flavors_that_boot
 from ansible_collections.waldur.cloud.plugins.module_utils.flavors import FLAVOR_SORT_KEYS, FlavorQuery, check_flavor_order, order_flavors
 from ansible_collections.waldur.cloud.plugins.module_utils.module import WaldurModule
 from ansible_collections.waldur.cloud.plugins.module_utils.selection import ORDERS
@@ -248,16 +282,23 @@ def main():
             sort_by=dict(type="str", choices=list(FLAVOR_SORT_KEYS)),
             order=dict(type="str", choices=list(ORDERS), default="asc"),
             limit=dict(type="int"),
+            # raw, so that flavors_that_boot names boots and its keys in every error.
+            boots=dict(type="raw"),
         ),
+        mutually_exclusive=[("boots", option) for option in ("uuid",) + FlavorQuery.LIST_FILTERS],
     )
 
     def list_flavors(client):
         params = module.params
-        query = FlavorQuery.from_options(params)
         check_flavor_order(params["sort_by"], params["order"], params["limit"])
-        for warning in query.warnings:
-            module.warn(warning)
-        return {"flavors": order_flavors(query.run(client), params["sort_by"], params["order"], params["limit"])}
+        if params["boots"] is not None:
+            flavors = flavors_that_boot(client, params["boots"])
+        else:
+            query = FlavorQuery.from_options(params)
+            for warning in query.warnings:
+                module.warn(warning)
+            flavors = query.run(client)
+        return {"flavors": order_flavors(flavors, params["sort_by"], params["order"], params["limit"])}
 
     module.run(list_flavors)
 

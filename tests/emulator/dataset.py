@@ -411,7 +411,8 @@ class _Builder:
                     "ram": ram,
                     "disk": disk,
                     "backend_id": _dashed_uuid(rng),
-                    "tenant_uuids": self._tenant_links(rng, sett["uuid"], self._mode(rng) if linked else "none"),
+                    # Flavors are usually shared by several tenants of a cloud.
+                    "tenant_uuids": self._tenant_links(rng, sett["uuid"], self._flavor_mode(rng) if linked else "none"),
                 })
         self.ds["flavors"] = flavors
         self.flavor_names = {}
@@ -442,6 +443,10 @@ class _Builder:
             instances.append({"uuid": _uuid_hex(idrng), "image_name": "deleted-image-2019",
                               "settings_uuid": settings_uuids[0], "state": state, "flavor_name": "deleted-flavor-2019"})
         self.ds["instances"] = instances
+
+    @staticmethod
+    def _flavor_mode(rng):
+        return "several" if rng.random() < 0.7 else "one"
 
     def _flavor_name(self, settings_uuid):
         names = self.flavor_names.get(settings_uuid)
