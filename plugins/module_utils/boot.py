@@ -24,6 +24,7 @@ from ansible_collections.waldur.cloud.plugins.module_utils.images import (
     Directory,
     ImageQuery,
     is_uuid,
+    normalize_uuid,
     settings_uuid_of,
     uuid_in_url,
 )
@@ -123,6 +124,15 @@ def _label(flavor):
         flavor.get("uuid"))
 
 
+def uuid_given(given, collection, noun, option):
+    """The uuid of a uuid or of a URL of ``collection``; another URL is an error naming ``option``."""
+    uuid = normalize_uuid(given, option) if is_uuid(given) else uuid_in_url(given, collection)
+    if uuid is None:
+        raise WaldurConfigError(option, "%r is not %s URL; give a name, a uuid or a URL like https://waldur.example.com/api/"
+                                        "%s/<uuid>/" % (given, "an " + noun if noun[0] in "aeiou" else "a " + noun, collection))
+    return uuid
+
+
 def resolve_flavor(client, given, option, tenant_uuid=None, settings_uuid=None):
     """The flavor dict for a name, uuid, URL or dict, linked to ``tenant_uuid`` when given.
 
@@ -131,10 +141,7 @@ def resolve_flavor(client, given, option, tenant_uuid=None, settings_uuid=None):
     if isinstance(given, dict):
         flavor = given
     elif is_uuid(given) or "/" in given:
-        uuid = given if is_uuid(given) else uuid_in_url(given, "openstack-flavors")
-        if uuid is None:
-            raise WaldurConfigError(option, "%r is not a flavor URL; give a name, a uuid or a URL like "
-                                            "https://waldur.example.com/api/openstack-flavors/<uuid>/" % given)
+        uuid = uuid_given(given, "openstack-flavors", "flavor", option)
         found = FlavorQuery(uuid=uuid).run(client)
         if not found:
             raise WaldurConfigError(option, "no flavor with uuid %s is visible to this user" % uuid)
@@ -206,10 +213,7 @@ def flavors_that_boot(client, boots, option="boots"):
 def resolve_image(client, given, option, tenant_uuid, directory):
     """The image for a name, uuid or URL, linked to the tenant (Waldur checks that too)."""
     if is_uuid(given) or "/" in given:
-        uuid = given if is_uuid(given) else uuid_in_url(given, "openstack-images")
-        if uuid is None:
-            raise WaldurConfigError(option, "%r is not an image URL; give a name, a uuid or a URL like "
-                                            "https://waldur.example.com/api/openstack-images/<uuid>/" % given)
+        uuid = uuid_given(given, "openstack-images", "image", option)
         found = ImageQuery(uuid=uuid).run(client)
         linked = [image for image in ImageQuery(tenant_uuid=tenant_uuid, name_exact=found[0]["name"]).run(client, directory)
                   if image.get("uuid") == uuid] if found else []

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurConfigError, WaldurServerError
-from ansible_collections.waldur.cloud.plugins.module_utils.images import Directory, normalize_uuid, retrieve
+from ansible_collections.waldur.cloud.plugins.module_utils.images import Directory, name_params, normalize_uuid, retrieve
 from ansible_collections.waldur.cloud.plugins.module_utils.selection import check_selection, parse_size
 
 FLAVORS_PATH = "openstack-flavors/"
@@ -138,16 +138,7 @@ class FlavorQuery:
                 "the flavors are matched exactly here instead, so such a name is still found" % self.name_exact)
 
     def server_params(self, settings_uuid, tenant_uuid):
-        params = []
-        if self.name:
-            params.append(("name", self.name))
-        if self.name_exact is not None:
-            stripped = self.name_exact.strip()
-            if stripped == self.name_exact:
-                params.append(("name_exact", self.name_exact))
-            elif stripped:
-                # The server would compare the stripped value: ask for a substring, match exactly here.
-                params.append(("name", stripped))
+        params = name_params(self.name, self.name_exact)
         if self.name_iregex:
             params.append(("name_iregex", self.name_iregex))
         for key, value in (("settings_uuid", settings_uuid), ("tenant_uuid", tenant_uuid)):
