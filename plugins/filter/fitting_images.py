@@ -17,7 +17,8 @@ description:
     always agree.
   - An image fits when its C(min_disk) is at most O(disk) and its C(min_ram) is at most O(ram). A requirement equal to the
     flavor's size fits; one MiB more does not. A requirement of V(0) fits every flavor.
-  - Give O(disk), O(ram) or both; the dimension not given is not checked. Giving neither is an error.
+  - Give O(disk), O(ram) or both; the dimension not given is not checked. Giving neither is an error. Or give O(flavor)
+    (with O(disk) as the system volume) for Waldur's own rule of an instance order.
   - Without O(sort_by) the images keep the order of the input list.
   - "Sizes are whole numbers of MiB, as an integer or a string (V(20480)), or a number with a binary unit in any letter case,
     with or without a space: V(K)/V(KiB), V(M)/V(MiB), V(G)/V(GiB), V(T)/V(TiB), also V(Ki), V(Mi), V(Gi), V(Ti)
