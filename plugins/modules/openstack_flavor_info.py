@@ -164,7 +164,7 @@ EXAMPLES = r"""
 
 - name: The flavors an instance in one tenant may use, smallest RAM first
   waldur.cloud.openstack_flavor_info:
-    tenant: tenant-a4
+    tenant: tenant-c1
     sort_by: ram
   register: tenant_flavors
 
@@ -190,7 +190,7 @@ EXAMPLES = r"""
   waldur.cloud.openstack_flavor_info:
     boots:
       image: ubuntu-22.04
-      tenant: tenant-a4
+      tenant: tenant-c1
       disk: 20G
     limit: 1
   register: smallest

@@ -187,7 +187,7 @@ EXAMPLES = r"""
 - name: The newest Ubuntu Waldur accepts with flavor m1.small and a 20 GiB system volume in a tenant
   waldur.cloud.openstack_image_info:
     name: ubuntu
-    tenant: tenant-a4
+    tenant: tenant-c1
     fits:
       flavor: m1.small   # resolved among the tenant's flavors; its RAM is the RAM
       disk: 20G          # the system volume the instance boots from
