@@ -25,6 +25,11 @@ def list_cases(truth, user):
     settings_uuid = tenant["service_settings_uuid"]
     in_settings = [u for u in visible if flavor[u]["settings_uuid"] == settings_uuid]
     in_tenant = [u for u in visible if tenant["uuid"] in flavor[u]["tenant_uuids"]]
+
+    def tie_break(uuid):
+        row = flavor[uuid]
+        return (row["ram"], row["cores"], row["disk"], row["name"], row["settings_uuid"], uuid)
+
     return [
         ({}, visible),
         ({"name": " M1.SMA "}, [u for u in visible if "m1.sma" in flavor[u]["name"].lower()]),
@@ -45,12 +50,8 @@ def list_cases(truth, user):
         ({"uuid": visible[3]}, [visible[3]]),
         ({"uuid": "0" * 32}, []),
         ({"name": "m1", "page_size": 2, "max_workers": 3}, [u for u in visible if "m1" in flavor[u]["name"].lower()]),
-        ({"sort_by": "ram", "order": "desc"},
-         sorted(visible, key=lambda u: (-flavor[u]["ram"], flavor[u]["cores"], flavor[u]["disk"], flavor[u]["name"],
-                                        flavor[u]["settings_uuid"], u))),
-        ({"sort_by": "name", "limit": 2}, sorted(visible, key=lambda u: (flavor[u]["name"], flavor[u]["ram"],
-                                                                        flavor[u]["cores"], flavor[u]["disk"],
-                                                                        flavor[u]["settings_uuid"], u))[:2]),
+        ({"sort_by": "ram", "order": "desc"}, sorted(visible, key=lambda u: (-flavor[u]["ram"],) + tie_break(u))),
+        ({"sort_by": "name", "limit": 2}, sorted(visible, key=lambda u: (flavor[u]["name"],) + tie_break(u))[:2]),
     ]
 
 
