@@ -47,7 +47,8 @@ options:
   name_iregex:
     description:
       - Flavors whose name matches this regular expression, ignoring case (the server uses PostgreSQL's C(~*)).
-      - Checked before it is sent; an invalid expression (V(\(), V([), V(a{2)) is an error naming this option.
+      - Checked before it is sent; an invalid expression (an unclosed group or bracket, or an unclosed bound such as
+        C(a{2)) is an error naming this option.
     type: str
   settings:
     description:

@@ -69,7 +69,7 @@ def test_boots_lists_the_flavors_waldur_accepts_smallest_first(seed):
                 if image["uuid"] not in listed:
                     continue
                 for tenant_uuid in image["tenant_uuids"]:
-                    for volume in {max(1024, image["min_disk"]), max(1024, image["min_disk"] - 1), UNCHECKED}:
+                    for volume in (max(1024, image["min_disk"]), max(1024, image["min_disk"] - 1), UNCHECKED):
                         boots = {"image": image["uuid"], "tenant": tenant_uuid}
                         if volume is not UNCHECKED:
                             boots["disk"] = volume
