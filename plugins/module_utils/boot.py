@@ -36,6 +36,8 @@ from ansible_collections.waldur.cloud.plugins.module_utils.selection import (
     select_images,
 )
 
+# A flavor or image given as a URL or a path; names are data and may hold "/" anywhere else.
+URL_STARTS = ("http://", "https://", "/")
 # Waldur's system_volume_size field has this minimum.
 MIN_SYSTEM_VOLUME = 1024
 FLAVOR_FIT_KEYS = ("flavor", "disk")
@@ -140,7 +142,7 @@ def resolve_flavor(client, given, option, tenant_uuid=None, settings_uuid=None):
     visible ones; several matches are an error listing them."""
     if isinstance(given, dict):
         flavor = given
-    elif is_uuid(given) or "/" in given:
+    elif is_uuid(given) or given.startswith(URL_STARTS):
         uuid = uuid_given(given, "openstack-flavors", "flavor", option)
         found = FlavorQuery(uuid=uuid).run(client)
         if not found:
@@ -212,7 +214,7 @@ def flavors_that_boot(client, boots, option="boots"):
 
 def resolve_image(client, given, option, tenant_uuid, directory):
     """The image for a name, uuid or URL, linked to the tenant (Waldur checks that too)."""
-    if is_uuid(given) or "/" in given:
+    if is_uuid(given) or given.startswith(URL_STARTS):
         uuid = uuid_given(given, "openstack-images", "image", option)
         found = ImageQuery(uuid=uuid).run(client)
         linked = [image for image in ImageQuery(tenant_uuid=tenant_uuid, name_exact=found[0]["name"]).run(client, directory)

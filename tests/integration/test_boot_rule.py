@@ -77,3 +77,14 @@ def test_boots_lists_the_flavors_waldur_accepts_smallest_first(seed):
                         theirs = [f for f in dataset["flavors"] if waldur_accepts(image, f, tenant_uuid, volume)]
                         assert {f["uuid"] for f in ours} == {f["uuid"] for f in theirs}
                         assert [f["ram"] for f in ours] == sorted(f["ram"] for f in ours)
+
+
+def test_an_image_name_with_slashes_is_looked_up_as_a_name():
+    dataset = generate_dataset(images=60, tenants=3, settings=1, seed=1)
+    image = next(image for image in dataset["images"] if image["name"] == "image/with/slashes")
+    tenant_uuid = image["tenant_uuids"][0]
+    with WaldurEmulator(dataset) as emulator:
+        options = {"api_url": emulator.url, "api_token": emulator.tokens["staff"]}
+        with WaldurClient(ConnectionSettings.from_options(options, environ={})) as client:
+            ours = flavors_that_boot(client, {"image": image["name"], "tenant": tenant_uuid})
+    assert {f["uuid"] for f in ours} == {f["uuid"] for f in dataset["flavors"] if waldur_accepts(image, f, tenant_uuid, None)}

@@ -4,6 +4,7 @@ import random
 
 import pytest
 
+from ansible_collections.waldur.cloud.plugins.module_utils.boot import URL_STARTS, uuid_given
 from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurConfigError
 from ansible_collections.waldur.cloud.plugins.module_utils.flavors import FlavorQuery, check_iregex, order_flavors
 
@@ -55,3 +56,11 @@ def test_a_flavor_without_the_sort_field_is_an_error():
     with pytest.raises(WaldurConfigError) as caught:
         order_flavors([{"uuid": "x", "name": "a"}], "ram")
     assert caught.value.option == "sort_by"
+
+
+def test_a_name_with_slashes_is_a_name_and_a_url_of_another_kind_is_an_error():
+    assert not "image/with/slashes".startswith(URL_STARTS)
+    assert uuid_given("https://w.example.com/api/openstack-flavors/%s/" % TENANT, "openstack-flavors", "flavor", "f") == TENANT
+    with pytest.raises(WaldurConfigError) as caught:
+        uuid_given("/api/openstack-images/%s/" % TENANT, "openstack-flavors", "flavor", "fits.flavor")
+    assert caught.value.option == "fits.flavor" and "is not a flavor URL" in str(caught.value)
