@@ -17,7 +17,8 @@ description:
     always agree.
   - An image fits when its C(min_disk) is at most O(disk) and its C(min_ram) is at most O(ram). A requirement equal to the
     flavor's size fits; one MiB more does not. A requirement of V(0) fits every flavor.
-  - Give O(disk), O(ram) or both; the dimension not given is not checked. Giving neither is an error.
+  - Give O(disk), O(ram) or both; the dimension not given is not checked. Giving neither is an error. Or give O(flavor)
+    (with O(disk) as the system volume) for Waldur's own rule of an instance order.
   - Without O(sort_by) the images keep the order of the input list.
   - "Sizes are whole numbers of MiB, as an integer or a string (V(20480)), or a number with a binary unit in any letter case,
     with or without a space: V(K)/V(KiB), V(M)/V(MiB), V(G)/V(GiB), V(T)/V(TiB), also V(Ki), V(Mi), V(Gi), V(Ti)
@@ -43,7 +44,18 @@ options:
   ram:
     description:
       - The RAM of the flavor, in MiB or with a unit (V(4096), V(4G), V(4096M)).
+      - Cannot be combined with O(flavor).
     type: raw
+  flavor:
+    description:
+      - A flavor dict, as RV(waldur.cloud.openstack_flavor_info#module:flavors) returns them, for Waldur's own rule of an
+        instance order (the same code as C(fits.flavor) of M(waldur.cloud.openstack_image_info)).
+      - Its C(ram) is compared with C(min_ram); O(disk) is then the system volume the instance boots from (at least
+        V(1024) MiB), compared with C(min_disk), which is not checked without it. The flavor's own C(disk) is never
+        used, since Waldur boots instances from a volume. Only the images of the flavor's service settings are kept.
+      - The filter cannot ask the server, so a flavor name is an error, and tenant links are not checked; list the
+        images with the tenant filter of M(waldur.cloud.openstack_image_info) first.
+    type: dict
   sort_by:
     description:
       - Order the images by this field.
@@ -101,18 +113,27 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.waldur.cloud.plugins.module_utils.boot import parse_fits, select_for_flavor
+from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurConfigError
 from ansible_collections.waldur.cloud.plugins.module_utils.selection import flavor_size, select_images
 from ansible_collections.waldur.cloud.plugins.plugin_utils.client import failures_as
 
-FILTER_OPTIONS = ("disk", "ram", "sort_by", "order")
+FILTER_OPTIONS = ("disk", "ram", "sort_by", "order", "flavor")
 
 
-def fitting_images(images, disk=None, ram=None, sort_by=None, order="asc", **unknown):
+def fitting_images(images, disk=None, ram=None, sort_by=None, order="asc", flavor=None, **unknown):
     """The images of ``images`` that fit a flavor of ``disk`` and ``ram``, sorted by ``sort_by`` if given."""
     if unknown:
         raise AnsibleFilterError("fitting_images: unknown option%s %s; it takes %s" % (
             "s" if len(unknown) > 1 else "", ", ".join(sorted(unknown)), ", ".join(FILTER_OPTIONS)))
     with failures_as(AnsibleFilterError, "fitting_images"):
+        if flavor is not None:
+            if not isinstance(flavor, dict):
+                raise WaldurConfigError("flavor", "%r is not a flavor dict; the filter cannot ask the server, so give a "
+                                                  "flavor as waldur.cloud.openstack_flavor_info returns it, or use fits.flavor "
+                                                  "of waldur.cloud.openstack_image_info or the openstack_image lookup" % (flavor,))
+            fit = parse_fits(dict({"flavor": flavor, "disk": disk}, **({} if ram is None else {"ram": ram})), option=None)
+            return select_for_flavor(images, fit.flavor, fit.disk, sort_by, order)
         size = flavor_size(disk, ram, option="arguments")
         return select_images(images, size, sort_by, order, where="images")
 

@@ -61,6 +61,11 @@ options:
         V(20 GiB), V(1.5G)); the result must be a whole number of MiB. V(KB), V(MB), V(GB), V(TB) are refused as ambiguous; zero, negative, fractional-MiB and
         non-numeric sizes, booleans and unknown units are refused."
       - A flavor with a disk of V(0) boots from a volume and nova does not check C(min_disk) for it; leave C(disk) out.
+      - "Or C(flavor) (a name, uuid or URL) with an optional C(disk), for Waldur's own rule of an instance order: the
+        flavor's RAM is compared with C(min_ram), C(disk) is the system volume the instance boots from (compared with
+        C(min_disk), not checked without it), and with O(tenant) or O(tenant_uuid) the flavor must be linked to that
+        tenant (a flavor name is looked up there, else in O(settings)). C(ram) beside C(flavor) is an error. The
+        flavor's own disk is never used: Waldur boots instances from a volume."
     type: dict
   sort_by:
     description:
@@ -169,11 +174,11 @@ from ansible.errors import AnsibleError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
+from ansible_collections.waldur.cloud.plugins.module_utils.boot import FlavorFit, fetch_for_fit, fit_fetched, parse_fits
 from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery
 from ansible_collections.waldur.cloud.plugins.module_utils.selection import (
     check_selection,
     describe_nearest,
-    parse_fits,
     select_images,
     sort_key,
 )
@@ -212,9 +217,10 @@ class LookupModule(LookupBase):
         client = open_client(self, WHERE, overrides=resolved, page_size=self.get_option("page_size"),
                              max_workers=self.get_option("max_workers"))
         cache = FetchCache(C.DEFAULT_LOCAL_TMP, self.get_option("cache_lifetime"))
-        key = cache_key(client.settings.api_root, client.settings.api_token, options)
+        key = cache_key(client.settings.api_root, client.settings.api_token,
+                        dict(options, flavor=size.flavor if isinstance(size, FlavorFit) else None))
         with client, failures_as(AnsibleError, WHERE):
-            listed = cache.get(key, lambda: query.run(client))
+            listed, size, _described = fit_fetched(cache.get(key, lambda: fetch_for_fit(client, query, size)), size)
             chosen = select_images(listed, size, sort_by, order)
         if chosen:
             self._warn_about_ties(chosen, sort_by)

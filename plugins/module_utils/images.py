@@ -211,17 +211,7 @@ class ImageQuery:
         return [image for image in images if local(image)] if local else images
 
     def _server_params(self, settings_uuid, tenant_uuid):
-        params = []
-        if self.name:
-            params.append(("name", self.name))
-        if self.name_exact is not None:
-            stripped = self.name_exact.strip()
-            if stripped != self.name_exact:
-                # The server would compare the stripped value; a substring query plus an exact match here finds it.
-                if stripped:
-                    params.append(("name", stripped))
-            else:
-                params.append(("name_exact", self.name_exact))
+        params = name_params(self.name, self.name_exact)
         for key, value in (("settings_uuid", settings_uuid), ("tenant_uuid", tenant_uuid),
                            ("offering_uuid", self.offering_uuid)):
             if value is not None:
@@ -249,10 +239,29 @@ class ImageQuery:
         return lambda image: all(check(image) for check in checks)
 
     def _retrieve(self, client):
-        try:
-            return [client.get(IMAGES_PATH + self.uuid + "/")]
-        except WaldurNotFoundError as exc:
-            # A JSON 404 is the API saying "no such image for you"; an HTML 404 means a wrong api_url.
-            if isinstance(exc.payload, dict) and "detail" in exc.payload:
-                return []
-            raise
+        return retrieve(client, IMAGES_PATH + self.uuid + "/")
+
+
+def name_params(name, name_exact):
+    """The server's name filters for a (stripped) substring and an exact name."""
+    params = [("name", name)] if name else []
+    if name_exact is not None:
+        stripped = name_exact.strip()
+        if stripped != name_exact:
+            # The server would compare the stripped value; a substring query plus an exact match here finds it.
+            if stripped:
+                params.append(("name", stripped))
+        else:
+            params.append(("name_exact", name_exact))
+    return params
+
+
+def retrieve(client, path):
+    """[the object at ``path``], or [] when the API says it does not exist or is not visible."""
+    try:
+        return [client.get(path)]
+    except WaldurNotFoundError as exc:
+        # A JSON 404 is the API saying "no such object for you"; an HTML 404 means a wrong api_url.
+        if isinstance(exc.payload, dict) and "detail" in exc.payload:
+            return []
+        raise

@@ -63,15 +63,29 @@ options:
       - When no image fits, RV(images) is V([]) and the task succeeds; check it (see the examples) before using
         C(images[0]), or use the P(waldur.cloud.openstack_image#lookup) lookup, which fails with a clear message.
       - A dictionary with the keys below; anything else is an error that names this option.
+      - "With O(fits.flavor), Waldur's own rule for an instance order applies: the flavor's RAM is compared with
+        C(min_ram), O(fits.disk) is the system volume the instance boots from (compared with C(min_disk); without it
+        C(min_disk) is not checked, and RV(fit) says so), and with O(tenant) or O(tenant_uuid) the flavor must be linked
+        to that tenant, as the images listed are. The flavor's own disk is never used: Waldur boots instances from a
+        new volume, so a flavor with a disk of V(0) is fine. Without a tenant, only the images of the flavor's service
+        settings are kept."
     type: raw
     suboptions:
       disk:
         description:
           - The root disk of the flavor, in MiB or with a unit (V(20480), V(20G), V(20 GiB)).
+          - With O(fits.flavor), the system volume size (at least V(1024) MiB, as Waldur requires).
         type: raw
       ram:
         description:
           - The RAM of the flavor, in MiB or with a unit (V(4096), V(4G), V(4096M)).
+          - Cannot be combined with O(fits.flavor), whose RAM is the RAM.
+        type: raw
+      flavor:
+        description:
+          - The flavor of the instance, by name, uuid or URL (or a flavor dict from M(waldur.cloud.openstack_flavor_info)).
+          - A name is looked up among the flavors of O(tenant), else of O(settings), else every visible one; a name that
+            matches several flavors is an error listing them.
         type: raw
   sort_by:
     description:
@@ -170,6 +184,18 @@ EXAMPLES = r"""
     that: newest.images | length > 0
     fail_msg: No Ubuntu image fits a flavor with 4 GiB RAM.
 
+- name: The newest Ubuntu Waldur accepts with flavor m1.small and a 20 GiB system volume in a tenant
+  waldur.cloud.openstack_image_info:
+    name: ubuntu
+    tenant: tenant-c1
+    fits:
+      flavor: m1.small   # resolved among the tenant's flavors; its RAM is the RAM
+      disk: 20G          # the system volume the instance boots from
+    sort_by: version
+    order: desc
+    limit: 1
+  register: for_order
+
 - name: Use the chosen image
   ansible.builtin.debug:
     msg: "Booting {{ newest.images[0].name }} ({{ newest.images[0].uuid }})"
@@ -240,6 +266,29 @@ images:
       description: The rescue bus (Waldur 8.0.8 and newer).
       type: str
       returned: when the server sends it
+fit:
+  description:
+    - With O(fits.flavor), the rule applied; lists what was checked and what was not (C(min_disk) without O(fits.disk)).
+  returned: when O(fits.flavor) is given
+  type: dict
+  contains:
+    flavor:
+      description: The flavor, as the server sends it.
+      type: dict
+    disk:
+      description: The system volume size in MiB, or V(null).
+      type: int
+    tenant_uuid:
+      description: The tenant both the images and the flavor are linked to, or V(null).
+      type: str
+    checked:
+      description: The conditions checked.
+      type: list
+      elements: str
+    not_checked:
+      description: The conditions of Waldur's rule that were not checked, and why.
+      type: list
+      elements: str
 api_retries:
   description: The retries made after 429, 5xx answers or connection failures, shown at verbosity 3 (C(-vvv)) and up.
   returned: when a request was retried and verbosity is 3 or more
@@ -247,9 +296,10 @@ api_retries:
   elements: str
 """
 
+from ansible_collections.waldur.cloud.plugins.module_utils.boot import apply_fit, parse_fits
 from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery
 from ansible_collections.waldur.cloud.plugins.module_utils.module import WaldurModule
-from ansible_collections.waldur.cloud.plugins.module_utils.selection import ORDERS, SORT_KEYS, check_selection, parse_fits, select_images
+from ansible_collections.waldur.cloud.plugins.module_utils.selection import ORDERS, SORT_KEYS, check_selection, select_images
 
 
 def main():
@@ -276,12 +326,15 @@ def main():
     def list_images(client):
         params = module.params
         query = ImageQuery.from_options(params)
-        size = parse_fits(params["fits"])
+        fit = parse_fits(params["fits"])
         check_selection(params["sort_by"], params["order"], params["limit"])
         for warning in query.warnings:
             module.warn(warning)
-        images = select_images(query.run(client), size, params["sort_by"], params["order"], params["limit"])
-        return {"images": images}
+        listed, size, described = apply_fit(client, query, fit)
+        result = {"images": select_images(listed, size, params["sort_by"], params["order"], params["limit"])}
+        if described is not None:
+            result["fit"] = described
+        return result
 
     module.run(list_images)
 

@@ -90,6 +90,21 @@ SPECIAL_NAMES = (
     "ubuntu",
 )
 
+# Flavor catalogues: (name, cores, ram MiB, disk MiB, linked to tenants).  The first three
+# settings get the recorded shapes: a name reused with other specs on another cloud, a
+# boot-from-volume flavor (disk 0), a flavor linked to no tenant and a hostile name.
+FLAVOR_CATALOGUES = (
+    (("m1.tiny", 1, 512, 1024, True), ("{{ lookup('pipe', 'id') }}", 1, 1024, 10240, True),
+     ("m1.small", 1, 2048, 20480, True), ("m1.medium", 2, 4096, 40960, True), ("v1.bfv.large", 4, 8192, 0, True),
+     ("m1.large", 4, 8192, 81920, True), ("m1.xlarge", 8, 16384, 163840, True), ("g1.gpu", 8, 65536, 102400, False)),
+    (("m1.tiny", 1, 512, 1024, True), ("v1.bfv.small", 1, 2048, 0, True), ("m1.small", 2, 1024, 10240, True),
+     ("m1.medium", 2, 4096, 40960, True), ("m1.large", 4, 8192, 81920, True), ("c1.compute", 16, 32768, 40960, True)),
+    (("m1.small", 2, 1024, 10240, True), ("m1.medium", 2, 4096, 40960, True), ("r1.memory", 4, 131072, 81920, True),
+     ("hpc large \u2014 64 GiB", 16, 65536, 204800, True)),
+)
+GENERIC_FLAVORS = (("m1.small", 1, 2048, 20480, True), ("m1.medium", 2, 4096, 40960, True),
+                   ("m1.large", 4, 8192, 81920, True))
+
 ROUND_DISK = (0, 0, 512, 1024, 2048, 5120, 10240, 20480, 40960)
 ROUND_RAM = (0, 0, 128, 256, 512, 1024, 2048, 4096, 8192, 16384)
 RESCUE_KINDS = (("disk", "virtio"), ("cdrom", "ide"), ("", "scsi"), ("disk", ""))
@@ -156,11 +171,13 @@ class _Builder:
         self.rng_instances = _sub_rng(main)
         self.rng_image_ids = _sub_rng(main)
         self.rng_instance_ids = _sub_rng(main)
+        self.rng_flavors = _sub_rng(main)
         self.ds = {"format": FORMAT, "seed": seed}
 
     def build(self):
         self._structure()
         self._images()
+        self._flavors()
         self._instances()
         return self.ds
 
@@ -379,6 +396,29 @@ class _Builder:
             "tenant_uuids": self._tenant_links(rng, sett["uuid"], mode),
         }
 
+    # --------------------------------------------------------------- flavors
+    def _flavors(self):
+        rng = self.rng_flavors
+        flavors = []
+        for sidx, sett in enumerate(self.openstack):
+            catalogue = FLAVOR_CATALOGUES[sidx] if sidx < len(FLAVOR_CATALOGUES) else GENERIC_FLAVORS
+            for name, cores, ram, disk, linked in catalogue:
+                flavors.append({
+                    "uuid": _uuid_hex(rng),
+                    "name": name,
+                    "settings_uuid": sett["uuid"],
+                    "cores": cores,
+                    "ram": ram,
+                    "disk": disk,
+                    "backend_id": _dashed_uuid(rng),
+                    # Flavors are usually shared by several tenants of a cloud.
+                    "tenant_uuids": self._tenant_links(rng, sett["uuid"], self._flavor_mode(rng) if linked else "none"),
+                })
+        self.ds["flavors"] = flavors
+        self.flavor_names = {}
+        for flavor in flavors:
+            self.flavor_names.setdefault(flavor["settings_uuid"], []).append(flavor["name"])
+
     # ------------------------------------------------------------- instances
     def _instances(self):
         rng = self.rng_instances
@@ -396,12 +436,21 @@ class _Builder:
             sett = image["settings_uuid"] if rng.random() < 0.9 else settings_uuids[_below(rng, len(settings_uuids))]
             roll = rng.random()
             state = "ACTIVE" if roll < 0.6 else ("SHUTOFF" if roll < 0.85 else "ERROR")
-            instances.append({"uuid": _uuid_hex(idrng), "image_name": image["name"], "settings_uuid": sett, "state": state})
+            instances.append({"uuid": _uuid_hex(idrng), "image_name": image["name"], "settings_uuid": sett, "state": state,
+                              "flavor_name": self._flavor_name(sett)})
         # Instances of an image that no longer exists: they must not create a usage row.
         for state in ("ACTIVE", "SHUTOFF"):
             instances.append({"uuid": _uuid_hex(idrng), "image_name": "deleted-image-2019",
-                              "settings_uuid": settings_uuids[0], "state": state})
+                              "settings_uuid": settings_uuids[0], "state": state, "flavor_name": "deleted-flavor-2019"})
         self.ds["instances"] = instances
+
+    @staticmethod
+    def _flavor_mode(rng):
+        return "several" if rng.random() < 0.7 else "one"
+
+    def _flavor_name(self, settings_uuid):
+        names = self.flavor_names.get(settings_uuid)
+        return names[_below(self.rng_flavors, len(names))] if names else None
 
 
 def generate_dataset(images=700, tenants=12, settings=3, seed=1):
@@ -442,7 +491,8 @@ _DEFAULTS = {
     "offerings": (("tenant_uuid", None), ("settings_uuid", None)),
     "images": (("min_disk", 0), ("min_ram", 0), ("backend_id", ""), ("backend_created_at", None),
                ("hw_rescue_device", ""), ("hw_rescue_bus", ""), ("tenant_uuids", [])),
-    "instances": (("state", "ACTIVE"),),
+    "flavors": (("cores", 0), ("ram", 0), ("disk", 0), ("backend_id", ""), ("tenant_uuids", [])),
+    "instances": (("state", "ACTIVE"), ("flavor_name", None)),
 }
 _UUID_KEYS = {
     "users": ("project_uuids", "customer_uuids"),
@@ -452,6 +502,7 @@ _UUID_KEYS = {
     "tenants": ("uuid", "service_settings_uuid", "project_uuid"),
     "offerings": ("uuid", "tenant_uuid", "settings_uuid"),
     "images": ("uuid", "settings_uuid", "tenant_uuids"),
+    "flavors": ("uuid", "settings_uuid", "tenant_uuids"),
     "instances": ("uuid", "settings_uuid"),
 }
 

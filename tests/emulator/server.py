@@ -17,6 +17,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlparse, urlsplit, urlunsplit
 
+from . import flavors as flavor_rules
 from . import routes
 from .dataset import generate_dataset
 from .faults import ANSWER_KINDS, BODY_KINDS, DATA_KINDS, Fault, check_spec
@@ -24,7 +25,7 @@ from .store import DEFAULT_SERVER_VERSION, LEGACY_SERVER_VERSION, TENANT_FIELDS,
 
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 300
-ALLOW_READ_ONLY = "GET, HEAD, OPTIONS"  # images: list and detail
+ALLOW_READ_ONLY = "GET, HEAD, OPTIONS"  # images and flavors: list and detail
 ALLOW_LIST_RW = "GET, POST, HEAD, OPTIONS"  # tenants, service settings: lists
 ALLOW_DETAIL_RW = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"  # tenants, service settings: objects
 VARY = "Accept, Accept-Language, Cookie"
@@ -167,7 +168,7 @@ class Api:
             return 404, (), dumps({"detail": "Not found."}), None
         name = match.url_name
         detail = name.endswith("-detail")
-        if name.startswith("openstack-image"):
+        if name.startswith(("openstack-image", "openstack-flavor")):
             allow = ALLOW_READ_ONLY
         else:
             allow = ALLOW_DETAIL_RW if detail else ALLOW_LIST_RW
@@ -184,6 +185,12 @@ class Api:
                 status, headers, body = self.usage_stats(snap, request)
             elif name == "openstack-image-detail":
                 status, headers, body = self.image_detail(snap, request, match.kwargs["uuid"])
+            elif name == "openstack-flavor-list":
+                status, headers, body = self.flavor_list(snap, request)
+            elif name == "openstack-flavor-usage-stats":
+                status, headers, body = self.flavor_usage_stats(snap, request)
+            elif name == "openstack-flavor-detail":
+                status, headers, body = self.flavor_detail(snap, request, match.kwargs["uuid"])
             elif name == "openstack-tenant-list":
                 status, headers, body = self.tenant_list(snap, request)
             elif name == "openstack-tenant-detail":
@@ -194,6 +201,8 @@ class Api:
                 status, headers, body = self.settings_detail(snap, request, match.kwargs["uuid"])
         except ApiError as err:
             return err.status, err.headers, dumps(err.body), allow
+        except flavor_rules.InvalidRegex:
+            return "server_error", flavor_rules.SERVER_ERROR_PAGE
         return status, headers, body, allow
 
     def authenticate(self, request):
@@ -325,6 +334,14 @@ class Api:
 
     # ---------------------------------------------------------- usage stats
     def usage_stats(self, snap, request):
+        providers, shared = self.usage_params(request)
+        rows = snap.usage_rows(providers, shared)
+        page = _Paginated(request, len(rows))
+        return 200, page.headers(), b"[" + b",".join(rows[page.start:page.stop]) + b"]"
+
+    @staticmethod
+    def usage_params(request):
+        """(service providers or None, shared) of a usage_stats request, validated as the server does."""
         params = request.params
         errors = collections.OrderedDict()
         providers = None
@@ -341,9 +358,29 @@ class Api:
                     errors["shared"] = ["Must be a valid boolean."]
         if errors:
             raise ApiError(400, dict(errors))
-        rows = snap.usage_rows(providers, shared)
+        return providers, shared
+
+    # -------------------------------------------------------------- flavors
+    def flavor_list(self, snap, request):
+        try:
+            flavors = flavor_rules.filtered(snap, request, self.settings_url_constraint)
+        except ValueError as err:
+            raise ApiError(400, err.args[0]) from None
+        page = _Paginated(request, len(flavors))
+        prefix = request.prefix
+        return 200, page.headers(), dumps([flavor_rules.flavor_dict(f, prefix) for f in flavors[page.start:page.stop]])
+
+    def flavor_detail(self, snap, request, raw_uuid):
+        hexed = hex_uuid(raw_uuid)
+        flavor = snap.flavors.get(hexed) if hexed else None
+        if flavor is None or not flavor_rules.can_see(snap, request.user, flavor):
+            raise ApiError(404, {"detail": flavor_rules.NOT_FOUND})
+        return 200, (), dumps(flavor_rules.flavor_dict(flavor, request.prefix))
+
+    def flavor_usage_stats(self, snap, request):
+        rows = flavor_rules.usage_rows(snap, *self.usage_params(request))
         page = _Paginated(request, len(rows))
-        return 200, page.headers(), b"[" + b",".join(rows[page.start:page.stop]) + b"]"
+        return 200, page.headers(), dumps(rows[page.start:page.stop])
 
     # ------------------------------------------------------ tenants/settings
     @staticmethod
@@ -539,6 +576,9 @@ class _Handler(BaseHTTPRequestHandler):
         if result[0] == "redirect":
             self._redirect(result[1])
             return
+        if result[0] == "server_error":
+            self._server_error(result[1])
+            return
         status, headers, body, allow = result
         if fault is not None and fault.kind in BODY_KINDS:
             self._send_mangled(fault, status, body, headers, allow)
@@ -586,6 +626,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD" and write_body:
             self.wfile.write(body)
+
+    def _server_error(self, page):
+        # Django's own 500 page (DEBUG off), with the headers of sample 82.
+        self.send_response(500)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("X-Frame-Options", "DENY")
+        self.send_header("Content-Length", str(len(page)))
+        self.send_header("Vary", "Accept-Language, Cookie")
+        self.send_header("Content-Language", "en")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(page)
 
     def _redirect(self, location):
         # Django's CommonMiddleware (APPEND_SLASH): no body, no Content-Length, connection closed.

@@ -17,6 +17,7 @@ import secrets
 import threading
 import uuid as uuidlib
 
+from . import flavors as flavor_rules
 from .dataset import FORMAT, hex_uuid, normalize_dataset
 
 DEFAULT_SERVER_VERSION = "8.0.8"
@@ -126,6 +127,7 @@ class Snapshot:
         self.instances = list(store.instances)
         # Images are the dataset dicts themselves (never mutated in place by the store).
         self.images = dict(store.images)
+        self.flavors = dict(store.flavors)
         images = sorted(self.images.values(), key=operator.itemgetter("name", "uuid"))
         self.images_sorted = images
         groups = {}
@@ -401,6 +403,7 @@ class Snapshot:
                 "default_list": [img["uuid"] for img in self.default_images(user)],
                 "tenants": [t["uuid"] for t in self.visible_tenants(user)],
                 "service_settings": [s["uuid"] for s in self.visible_settings(user)],
+                "flavors": [f["uuid"] for f in flavor_rules.visible_flavors(self, user)],
             }
         counts = self.usage_counts()
         usage = {}
@@ -412,7 +415,9 @@ class Snapshot:
                 running += run
                 created += cre
             usage[name] = {"running": running, "created": created, "by_settings": by_settings}
-        return visibility, usage
+        flavor_usage = {row["name"]: {"running": row["running_instances_count"], "created": row["created_instances_count"]}
+                        for row in flavor_rules.usage_rows(self, None, False)}
+        return visibility, usage, flavor_usage
 
 
 class Store:
@@ -437,6 +442,7 @@ class Store:
             self.tenants = collections.OrderedDict((t["uuid"], t) for t in data["tenants"])
             self.offerings = collections.OrderedDict((o["uuid"], o) for o in data["offerings"])
             self.images = collections.OrderedDict((i["uuid"], i) for i in data["images"])
+            self.flavors = collections.OrderedDict((f["uuid"], f) for f in data["flavors"])
             self.instances = list(data["instances"])
             self._invalidate()
 
@@ -542,6 +548,7 @@ class Store:
                 "tenants": list(self.tenants.values()),
                 "offerings": list(self.offerings.values()),
                 "images": list(self.images.values()),
+                "flavors": list(self.flavors.values()),
                 "instances": list(self.instances),
             }
             snap = self.snapshot()
@@ -549,5 +556,5 @@ class Store:
                 self._truth = snap.truth()
             cached = self._truth
         if truth:
-            data["visibility"], data["usage_stats"] = cached
+            data["visibility"], data["usage_stats"], data["flavor_usage_stats"] = cached
         return data

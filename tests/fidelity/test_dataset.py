@@ -11,8 +11,8 @@ from tests.emulator import WaldurEmulator, dump_dataset, generate_dataset, load_
 from tests.emulator.client import fetch
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
-TOP_KEYS = ["format", "seed", "users", "customers", "projects", "service_settings", "tenants", "offerings", "images",
-            "instances", "visibility", "usage_stats"]
+TOP_KEYS = ["format", "seed", "users", "customers", "projects", "service_settings", "tenants", "offerings", "images", "flavors",
+            "instances", "visibility", "usage_stats", "flavor_usage_stats"]
 
 
 def test_deterministic_from_the_seed():

@@ -25,6 +25,7 @@ STATS = "openstack_image_stats"
 FILTER = "fitting_images filter"
 LOOKUP = "openstack_image lookup"
 INVENTORY = "openstack_images inventory file"
+FLAVORS = "openstack_flavor_info"
 
 
 class Case:
@@ -129,6 +130,37 @@ CASES = [
     Case(INFO, {"fits": "20G"}, "fits: '20G' is not a dictionary; give disk, ram or both"),
     Case(INFO, {"limit": 0}, "limit: 0 must be a whole number of at least 1"),
     Case(INFO, {"sort_by": "size"}, "value of sort_by must be one of: name, version, min_disk, min_ram, got: size"),
+    # ---------------------------------------------------------------------------------------------- flavors
+    Case(FLAVORS, {"name_iregex": "(m1"}, "name_iregex: '(m1' is not a valid regular expression (missing ), unterminated "
+                                          "subpattern at position 0); the server would fail with an HTML error page. "
+                                          "Escape special characters with a backslash"),
+    Case(FLAVORS, {"name_iregex": "a{2"}, "name_iregex: 'a{2' is not a valid regular expression (a bound such as {2 is "
+                                          "not closed)"),
+    Case(FLAVORS, {"ram_min": "4GB"}, "ram_min: '4GB' is ambiguous: GB may mean powers of 1000 or of 1024"),
+    Case(FLAVORS, {"disk_max": "lots"}, "disk_max: 'lots' is not a size; %s" % SIZES),
+    Case(FLAVORS, {"cores_min": -1}, "cores_min: -1 is not a number of cores; give a whole number, 0 or more"),
+    Case(FLAVORS, {"ram_min": "8G", "ram_max": "4G"}, "ram_min: 8192 is above ram_max 4096, so no flavor can match; swap them"),
+    Case(FLAVORS, {"uuid": UUID, "ram": "4G"}, "uuid: cannot be combined with the list filters ram; give either uuid or filters"),
+    Case(FLAVORS, {"tenant": "prod"}, "tenant: the name 'prod' is ambiguous: prod (", note="two tenants are named prod"),
+    Case(FLAVORS, {"sort_by": "price"}, "value of sort_by must be one of: name, cores, ram, disk, got: price"),
+    Case(FLAVORS, {"boots": {"image": "ubuntu-22.04"}}, "boots.tenant: is required; give a name, uuid or URL"),
+    Case(FLAVORS, {"boots": {"image": "ubuntu-22.04", "tenant": "tenant-a4", "disk": "512M"}},
+         "boots.disk: '512M' is below 1024 MiB (1 GiB), the smallest system volume Waldur accepts"),
+    Case(FLAVORS, {"boots": {"image": "ubuntu-22.04", "tenant": "tenant-a4"}, "ram_min": "4G"},
+         "parameters are mutually exclusive: boots|ram_min"),
+    Case(INFO, {"fits": {"flavor": "m1.small", "ram": "4G"}},
+         "fits.ram: cannot be combined with fits.flavor: the flavor's RAM is what Waldur checks against min_ram"),
+    Case(INFO, {"fits": {"flavor": "m1.small", "cpu": 2}}, "fits: unknown key 'cpu'; with flavor, fits takes flavor and disk"),
+    Case(INFO, {"fits": {"flavor": "m1.small"}}, "fits.flavor: the name 'm1.small' is ambiguous: m1.small (",
+         note="m1.small exists on every cloud"),
+    Case(INFO, {"fits": {"flavor": "m1.small"}, "tenant": "tenant-c1"},
+         "fits.flavor: no flavor named 'm1.small' is linked to tenant "),
+    Case(LOOKUP, {"fits": {"flavor": "https://waldur.example.com/api/openstack-images/%s/" % UUID}},
+         "fits.flavor: 'https://waldur.example.com/api/openstack-images/%s/' is not a flavor URL" % UUID),
+    Case(FILTER, {"flavor": "m1.small"}, "fitting_images: flavor: 'm1.small' is not a flavor dict; the filter cannot ask "
+                                         "the server"),
+    Case(FILTER, {"flavor": {"name": "m1.small", "ram": 2048}, "ram": "4G"},
+         "fitting_images: ram: cannot be combined with flavor"),
     # ----------------------------------------------------------------------------------------- statistics
     Case(STATS, {"service_provider": ["no-such-cloud"]},
          "service_provider: no service settings named 'no-such-cloud' is visible to this user; visible: cloud-a ("),
@@ -269,7 +301,7 @@ def message_of(case, emulator, tmp_path, monkeypatch):
     for variable in ("WALDUR_API_URL", "WALDUR_API_TOKEN", "WALDUR_AUTH_SCHEME", "WALDUR_VALIDATE_CERTS",
                      "WALDUR_CA_PATH", "WALDUR_TIMEOUT"):
         monkeypatch.delenv(variable, raising=False)
-    if case.entry in (INFO, STATS):
+    if case.entry in (INFO, STATS, FLAVORS):
         # As ansible_environment() sets them for ansible-playbook: the connection from the environment.
         monkeypatch.setenv("WALDUR_API_URL", emulator.url)
         monkeypatch.setenv("WALDUR_API_TOKEN", emulator.tokens["staff"])
@@ -277,7 +309,7 @@ def message_of(case, emulator, tmp_path, monkeypatch):
             monkeypatch.setenv(variable, value)
         result = run_module(case.entry, case.given, monkeypatch)
         assert result["failed"] is True, "the module did not fail: %s" % result
-        assert not {"images", "stats"} & set(result), "a failed module returned data"
+        assert not {"images", "stats", "flavors"} & set(result), "a failed module returned data"
         return result["msg"]
     given = case.given
     if case.entry == LOOKUP and "api_url" not in given:
@@ -319,7 +351,7 @@ def test_the_table_in_the_docs_is_the_list_of_cases():
 
 def test_there_are_at_least_40_cases_over_every_entry_point():
     assert len(CASES) >= 40
-    assert {case.entry for case in CASES} == {INFO, STATS, FILTER, LOOKUP, INVENTORY}
+    assert {case.entry for case in CASES} == {INFO, STATS, FILTER, LOOKUP, INVENTORY, FLAVORS}
 
 
 # ------------------------------------------------------------------------------------------ the table

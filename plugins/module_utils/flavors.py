@@ -1,0 +1,169 @@
+# -*- coding: utf-8 -*-
+# Copyright: waldur.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Flavor queries over the client: every server filter with its quirks hidden, and a total order.
+
+The server's quirks (CONTRACT.md, "Flavors"): ``name_exact`` is stripped before matching, an
+invalid ``name_iregex`` is an HTML 500 page, ``tenant`` by URL matches nothing, decimals in the
+number filters are truncated, and ``o=`` leaves ties undefined. So regular expressions are
+checked here first, tenants are always sent as ``tenant_uuid``, sizes are whole MiB, and
+ordering is done here.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurConfigError, WaldurServerError
+from ansible_collections.waldur.cloud.plugins.module_utils.images import Directory, name_params, normalize_uuid, retrieve
+from ansible_collections.waldur.cloud.plugins.module_utils.selection import check_selection, parse_size
+
+FLAVORS_PATH = "openstack-flavors/"
+DIMENSIONS = ("cores", "ram", "disk")
+# option suffix -> the server's lookup (both inclusive)
+LOOKUPS = {"": "", "_min": "__gte", "_max": "__lte"}
+RANGE_OPTIONS = tuple(dimension + suffix for dimension in DIMENSIONS for suffix in LOOKUPS)
+FLAVOR_SORT_KEYS = ("name", "cores", "ram", "disk")
+# PostgreSQL reads "{" and a digit as the start of a bound and rejects one left open, which Python takes literally.
+_OPEN_BOUND = re.compile(r"(?<!\\)\{[0-9]+(?:,[0-9]*)?(?![0-9,}])")
+
+
+def check_iregex(pattern, option="name_iregex"):
+    """The pattern stripped as the server strips it, or an error naming ``option`` if PostgreSQL would reject it."""
+    text = pattern.strip()
+    problem = None
+    if _OPEN_BOUND.search(text):
+        problem = "a bound such as {2 is not closed"
+    else:
+        try:
+            re.compile(text)
+        except re.error as exc:
+            problem = str(exc)
+    if problem is not None:
+        raise WaldurConfigError(option, "%r is not a valid regular expression (%s); the server would fail with an HTML "
+                                        "error page. Escape special characters with a backslash, e.g. m1\\.small or "
+                                        "\\(beta\\)" % (pattern, problem))
+    return text
+
+
+def _bound(option, value):
+    if option.startswith("cores"):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise WaldurConfigError(option, "%r is not a number of cores; give a whole number, 0 or more" % (value,))
+        return value
+    return parse_size(value, option, allow_zero=True)
+
+
+def flavor_sort_key(flavor, sort_by):
+    """The key ``sort_by`` orders by; a flavor without that field is an error."""
+    value = flavor.get(sort_by)
+    expected = str if sort_by == "name" else int
+    if isinstance(value, bool) or not isinstance(value, expected):
+        raise WaldurConfigError("sort_by", "the flavor %s has %s %r, which cannot be sorted" % (
+            flavor.get("uuid"), sort_by, value))
+    return value
+
+
+def _tie_break(flavor):
+    # Every field that can differ, the uuid last, so no two flavors are ever equal.
+    return tuple(str(flavor.get(key)) if key in ("name", "settings", "uuid") else flavor.get(key) or 0
+                 for key in ("ram", "cores", "disk", "name", "settings", "uuid"))
+
+
+def check_flavor_order(sort_by=None, order="asc", limit=None):
+    """Refuse an unknown sort_by or order, or a bad limit, before anything is listed."""
+    if sort_by is not None and sort_by not in FLAVOR_SORT_KEYS:
+        raise WaldurConfigError("sort_by", "%r is not one of %s" % (sort_by, ", ".join(FLAVOR_SORT_KEYS)))
+    check_selection(None, order, limit)
+
+
+def order_flavors(flavors, sort_by=None, order="asc", limit=None):
+    """``flavors`` ordered by ``sort_by`` (ties: ram, cores, disk, name, settings, uuid, ascending), at most ``limit``.
+
+    Without ``sort_by`` the server's order is kept."""
+    check_flavor_order(sort_by, order, limit)
+    result = list(flavors)
+    if sort_by is not None:
+        keyed = sorted(((flavor_sort_key(flavor, sort_by), flavor) for flavor in result), key=lambda pair: _tie_break(pair[1]))
+        keyed.sort(key=lambda pair: pair[0], reverse=order == "desc")
+        result = [flavor for _key, flavor in keyed]
+    return result[:limit] if limit is not None else result
+
+
+class FlavorQuery:
+    """One flavor listing or retrieval as the user means it."""
+
+    LIST_FILTERS = ("name", "name_exact", "name_iregex", "settings", "settings_uuid", "tenant", "tenant_uuid") + RANGE_OPTIONS
+
+    def __init__(self, uuid=None, name=None, name_exact=None, name_iregex=None, settings=None, settings_uuid=None,
+                 tenant=None, tenant_uuid=None, **bounds):
+        unknown = sorted(set(bounds) - set(RANGE_OPTIONS))
+        if unknown:
+            raise TypeError("unknown flavor filters: %s" % ", ".join(unknown))
+        self.warnings = []
+        self.uuid = normalize_uuid(uuid, "uuid") if uuid is not None else None
+        self.name = name.strip() if name else None
+        self.name_exact = name_exact
+        self.name_iregex = check_iregex(name_iregex) if name_iregex is not None else None
+        self.settings = settings
+        self.settings_uuid = normalize_uuid(settings_uuid, "settings_uuid") if settings_uuid is not None else None
+        self.tenant = tenant
+        self.tenant_uuid = normalize_uuid(tenant_uuid, "tenant_uuid") if tenant_uuid is not None else None
+        self.bounds = [(option, _bound(option, bounds[option])) for option in RANGE_OPTIONS if bounds.get(option) is not None]
+        self._validate()
+
+    @classmethod
+    def from_options(cls, options):
+        return cls(uuid=options.get("uuid"), **{key: options.get(key) for key in cls.LIST_FILTERS})
+
+    def _validate(self):
+        used = [key for key in ("name", "name_exact", "name_iregex", "settings", "settings_uuid", "tenant", "tenant_uuid")
+                if getattr(self, key) not in (None, "")] + [option for option, _value in self.bounds]
+        if self.uuid is not None and used:
+            raise WaldurConfigError("uuid", "cannot be combined with the list filters %s; give either uuid or filters" % (
+                ", ".join(used)))
+        for option, by_uuid in (("settings", "settings_uuid"), ("tenant", "tenant_uuid")):
+            if getattr(self, option) is not None and getattr(self, by_uuid) is not None:
+                raise WaldurConfigError(option, "cannot be combined with %s; give one of them" % by_uuid)
+        for dimension in DIMENSIONS:
+            given = dict(self.bounds)
+            low, high = given.get(dimension + "_min"), given.get(dimension + "_max")
+            if low is not None and high is not None and low > high:
+                raise WaldurConfigError(dimension + "_min", "%r is above %s_max %r, so no flavor can match; swap them" % (
+                    low, dimension, high))
+        if self.name_exact is not None and self.name_exact != self.name_exact.strip():
+            self.warnings.append(
+                "name_exact %r has surrounding white space, which the Waldur server strips before matching; "
+                "the flavors are matched exactly here instead, so such a name is still found" % self.name_exact)
+
+    def server_params(self, settings_uuid, tenant_uuid):
+        params = name_params(self.name, self.name_exact)
+        if self.name_iregex:
+            params.append(("name_iregex", self.name_iregex))
+        for key, value in (("settings_uuid", settings_uuid), ("tenant_uuid", tenant_uuid)):
+            if value is not None:
+                params.append((key, value))
+        for option, value in self.bounds:
+            dimension = option.partition("_")[0]
+            params.append((dimension + LOOKUPS[option[len(dimension):]], str(value)))
+        return params
+
+    def run(self, client, directory=None):
+        """The flavors, as the server sends them, in the server's order."""
+        if self.uuid is not None:
+            return retrieve(client, FLAVORS_PATH + self.uuid + "/")
+        directory = directory or Directory(client)
+        settings_uuid = directory.resolve_settings(self.settings, "settings") if self.settings is not None else self.settings_uuid
+        tenant_uuid = directory.resolve_tenant(self.tenant, "tenant") if self.tenant is not None else self.tenant_uuid
+        try:
+            flavors = client.list_all(FLAVORS_PATH, self.server_params(settings_uuid, tenant_uuid))
+        except WaldurServerError as exc:
+            if self.name_iregex and exc.status == 500:
+                raise WaldurConfigError("name_iregex", "the server failed on the regular expression %r (%s); simplify it "
+                                                       "or escape special characters with a backslash" % (
+                                                           self.name_iregex, exc)) from None
+            raise
+        if self.name_exact is not None and self.name_exact != self.name_exact.strip():
+            flavors = [flavor for flavor in flavors if flavor.get("name") == self.name_exact]
+        return flavors
