@@ -36,8 +36,7 @@ make_venv() {
 # python3.12 on PATH, else a pyenv version (whose shims answer only when that version is selected).
 newest_python() {
   local candidate
-  for candidate in ${PYTHON_NEWEST:-} python3.13 python3.12 \
-      $(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do
+  for candidate in ${PYTHON_NEWEST:-} python3.13 python3.12 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[2-9]*/bin/python3; do
     if "$candidate" -c 'import sys, venv; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
       command -v "$candidate"
       return 0

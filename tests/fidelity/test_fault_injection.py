@@ -265,8 +265,8 @@ def test_spec_parsing():
 
 def test_cli_faults():
     cli = start_cli("--images", "30", "--tenants", "3", "--settings", "2",
-              "--fault", "kind=429,path=/api/openstack-images/,page=2,count=1,retry_after=0",
-              "--fault", "kind=wrong_count,path=/api/openstack-images/,page=3,result_count=1000")
+                    "--fault", "kind=429,path=/api/openstack-images/,page=2,count=1,retry_after=0",
+                    "--fault", "kind=wrong_count,path=/api/openstack-images/,page=3,result_count=1000")
     try:
         token = cli.info["tokens"]["staff"]
         second = fetch(cli.info["url"], BASE + "?page_size=5&page=2", token)
