@@ -213,7 +213,7 @@ from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurAuthError, WaldurConnectionError
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurAuthError, WaldurConnectionError
 from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery, settings_uuid_of
 from ansible_collections.waldur.cloud.plugins.module_utils.selection import fits_flavor, parse_fits
 from ansible_collections.waldur.cloud.plugins.plugin_utils.client import failures_as, open_client, option_origin

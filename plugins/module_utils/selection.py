@@ -28,7 +28,7 @@ import re
 from collections import namedtuple
 from decimal import Decimal, Inexact, localcontext
 
-from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurConfigError
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 
 ACCEPTED_SIZES = ("a whole number of MiB above 0 (e.g. 20480) or a number with a binary unit K/KiB, M/MiB, G/GiB "
                   "or T/TiB (e.g. 512M, 20 GiB, 1.5G)")

@@ -11,8 +11,13 @@ zeroes every count. So every request here names real OpenStack service settings,
 
 from __future__ import annotations
 
-from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurConfigError
-from ansible_collections.waldur.cloud.plugins.module_utils.images import IMAGES_PATH, Directory, ImageQuery, settings_uuid_of
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
+from ansible_collections.waldur.cloud.plugins.module_utils.images import (
+    IMAGES_PATH,
+    ImageQuery,
+    SettingsAndTenants,
+    settings_uuid_of,
+)
 
 USAGE_PATH = IMAGES_PATH + "usage_stats/"
 RUNNING = "running_instances_count"
@@ -95,16 +100,16 @@ class UsageReport:
 
     def run(self, client, directory=None):
         """``{"stats": rows, "totals": {...}, "service_providers": [...]}``."""
-        directory = directory or Directory(client)
+        directory = directory or SettingsAndTenants(client)
         providers = self.providers(directory)
         params = [("service_provider", row["uuid"]) for row in providers]
-        jobs = [lambda: client.list_all(USAGE_PATH, params, key="name")]
+        wanted = {"usage": lambda: client.list_all(USAGE_PATH, params, key="name")}
         if self.include_images:
-            jobs.append(lambda: ImageQuery(show_duplicate_names=True, name_exact=self.name_exact).run(client, directory))
-        results = client.map(lambda job: job(), jobs)
-        rows = [row for row in results[0] if self._wanted(row["name"])]
+            wanted["images"] = lambda: ImageQuery(show_duplicate_names=True, name_exact=self.name_exact).run(client, directory)
+        results = client.fetch_concurrently(wanted)
+        rows = [row for row in results["usage"] if self._wanted(row["name"])]
         if self.include_images:
-            self._join(rows, results[1], providers, directory)
+            self._join(rows, results["images"], providers, directory)
         rows.sort(key=SORT_KEYS[self.sort_by], reverse=self.order == "desc")
         return {
             "stats": rows,

@@ -9,10 +9,13 @@ import requests
 
 from ansible_collections.waldur.cloud.plugins.module_utils.client import (
     USER_AGENT,
-    ConnectionSettings,
     RetryPolicy,
-    WaldurAuthError,
     WaldurClient,
+    parse_retry_after,
+)
+from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings, normalize_api_url
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import (
+    WaldurAuthError,
     WaldurConfigError,
     WaldurConnectionError,
     WaldurError,
@@ -20,8 +23,6 @@ from ansible_collections.waldur.cloud.plugins.module_utils.client import (
     WaldurRequestError,
     WaldurResponseError,
     WaldurServerError,
-    normalize_api_url,
-    parse_retry_after,
 )
 
 TOKEN = "0123456789abcdef0123456789abcdef01234567"

@@ -2,12 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.waldur.cloud.plugins.module_utils.client import (
-    ConnectionSettings,
-    WaldurClient,
-    WaldurConfigError,
-    WaldurNotFoundError,
-)
+from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurClient
+from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError, WaldurNotFoundError
 from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery, normalize_uuid, uuid_in_url
 
 ROOT = "https://waldur.example.com/api/"

@@ -13,15 +13,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from requests.adapters import BaseAdapter
 
-from ansible_collections.waldur.cloud.plugins.module_utils.client import (
-    ConnectionSettings,
-    RetryPolicy,
-    WaldurClient,
-    WaldurConfigError,
-    WaldurError,
-    _origin,
-    normalize_api_url,
-)
+from ansible_collections.waldur.cloud.plugins.module_utils.client import RetryPolicy, WaldurClient, _origin
+from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings, normalize_api_url
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError, WaldurError
 
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

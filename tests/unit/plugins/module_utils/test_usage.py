@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.waldur.cloud.plugins.module_utils.client import ConnectionSettings, WaldurClient, WaldurConfigError
+from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurClient
+from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 from ansible_collections.waldur.cloud.plugins.module_utils.usage import UsageReport, usage_by_name
 
 ROOT = "https://waldur.example.com/api/"
