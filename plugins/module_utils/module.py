@@ -68,10 +68,7 @@ class WaldurModule:
         self.module.exit_json(changed=False, **result)
 
     def _retry_result(self):
-        # Retries are shown from -vvv on, as Ansible's own verbose output would.
-        if self.retry_log and self.module._verbosity >= 3:
-            return {"api_retries": self.retry_log}
-        return {}
+        return {"api_retries": self.retry_log} if self.retry_log else {}
 
     def warn(self, message):
         self.module.warn(message)

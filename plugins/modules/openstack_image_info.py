@@ -241,15 +241,15 @@ images:
       type: str
       returned: when the server sends it
 api_retries:
-  description: The retries made after 429, 5xx answers or connection failures, shown at verbosity 3 (C(-vvv)) and up.
-  returned: when a request was retried and verbosity is 3 or more
+  description: The retries made after 429, 5xx answers or connection failures.
+  returned: when a request was retried
   type: list
   elements: str
 """
 
 from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery
 from ansible_collections.waldur.cloud.plugins.module_utils.module import WaldurModule
-from ansible_collections.waldur.cloud.plugins.module_utils.selection import ORDERS, SORT_KEYS, check_selection, parse_fits, select_images
+from ansible_collections.waldur.cloud.plugins.module_utils.selection import IMAGE_SORT_KEYS, ORDERS, check_selection, parse_fits, select_images
 
 
 def main():
@@ -267,7 +267,7 @@ def main():
             is_rescue_image=dict(type="bool"),
             # raw, so that a value that is not a dictionary fails in parse_fits with a message naming fits.
             fits=dict(type="raw"),
-            sort_by=dict(type="str", choices=list(SORT_KEYS)),
+            sort_by=dict(type="str", choices=list(IMAGE_SORT_KEYS)),
             order=dict(type="str", choices=list(ORDERS), default="asc"),
             limit=dict(type="int"),
         ),
