@@ -103,15 +103,14 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.waldur.cloud.plugins.module_utils.selection import flavor_size, select_images
 from ansible_collections.waldur.cloud.plugins.plugin_utils.client import failures_as
+from ansible_collections.waldur.cloud.plugins.plugin_utils.options import reject_unknown_options
 
 FILTER_OPTIONS = ("disk", "ram", "sort_by", "order")
 
 
 def fitting_images(images, disk=None, ram=None, sort_by=None, order="asc", **unknown):
     """The images of ``images`` that fit a flavor of ``disk`` and ``ram``, sorted by ``sort_by`` if given."""
-    if unknown:
-        raise AnsibleFilterError("fitting_images: unknown option%s %s; it takes %s" % (
-            "s" if len(unknown) > 1 else "", ", ".join(sorted(unknown)), ", ".join(FILTER_OPTIONS)))
+    reject_unknown_options(unknown, FILTER_OPTIONS, AnsibleFilterError, "fitting_images", "filter", "waldur.cloud.fitting_images")
     with failures_as(AnsibleFilterError, "fitting_images"):
         size = flavor_size(disk, ram, option="arguments")
         return select_images(images, size, sort_by, order, where="images")

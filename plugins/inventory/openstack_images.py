@@ -201,14 +201,10 @@ keyed_groups:
 #           msg: "{{ inventory_hostname }}: {{ waldur_min_disk }} MiB"
 """
 
-import difflib
 import hashlib
 import json
 import re
 
-from collections.abc import Mapping
-
-from ansible.config.manager import ensure_type
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
@@ -224,11 +220,9 @@ from ansible_collections.waldur.cloud.plugins.plugin_utils.inventory import (
     host_names,
     valid_data,
 )
+from ansible_collections.waldur.cloud.plugins.plugin_utils.options import reject_loose_booleans, reject_unknown_options
 from ansible_collections.waldur.cloud.plugins.plugin_utils.unsafe import make_unsafe
 
-BOOLEAN_TEXT = frozenset(("true", "false", "yes", "no", "on", "off", "1", "0", "y", "n", "t", "f"))
-TYPE_WORDS = {"int": "a whole number", "integer": "a whole number", "float": "a number", "list": "a list",
-              "dict": "a mapping", "dictionary": "a mapping", "str": "text", "string": "text"}
 VARIABLE_PREFIX = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TOP_GROUP = "waldur_images"
 SETTINGS_PREFIX = "waldur_settings_"
@@ -298,87 +292,20 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     # ---------------------------------------------------------------- options
     def _read_options(self, path):
-        """Read and check the configuration; every error names the file and the option."""
+        """Ansible's own reading and checking of the file; every error names the file, and the option where Ansible does."""
         try:
             config = self._read_config_data(path)
-        except Exception as exc:  # pylint: disable=broad-exception-caught
-            # Ansible's own checks fail with AnsibleError, or AttributeError on a file that is not a mapping.
-            raise AnsibleParserError("%s: %s" % (path, self._explain(path, exc))) from None
-        problem = self._config_problem(config)
-        if problem:
-            raise AnsibleParserError("%s: %s" % (path, problem))
+        except AnsibleError as exc:
+            raise AnsibleParserError("%s: %s" % (path, to_text(exc.message))) from None
+        except AttributeError:
+            # Ansible looks up the plugin key before it checks that the file is a mapping.
+            raise AnsibleParserError("%s: must be a YAML mapping of options, starting with plugin: %s" % (
+                path, self.NAME)) from None
+        reject_unknown_options(config, self.option_definitions, AnsibleParserError, path, "inventory", self.NAME)
+        reject_loose_booleans(config, self.option_definitions, AnsibleParserError, path)
         # The configured cache plugin, or the memory one: Ansible calls update_cache_if_changed() either way.
         with failures_as(AnsibleParserError, path):
             self.load_cache_plugin()
-
-    def _explain(self, path, error):
-        """Why Ansible could not read the configuration, in the plugin's words where it can tell."""
-        try:
-            config = self.loader.load_from_file(path, cache="none")
-        except Exception as exc:  # pylint: disable=broad-exception-caught
-            return "is not a valid YAML file: %s" % to_text(exc)
-        problem = self._config_problem(config)
-        if problem:
-            return problem
-        message = to_text(getattr(error, "message", error))
-        if error.__cause__ is not None and to_text(error.__cause__) not in message:
-            message += " (%s)" % to_text(error.__cause__)
-        if config.get("cache") and self._options_accepted(config):
-            # The options are fine, so the cache plugin could not be set up: name the option behind it.
-            return "%s: %s" % ("cache_plugin" if "Unable to load" in message else "cache_connection", message)
-        return message
-
-    def _options_accepted(self, config):
-        try:
-            self.set_options(direct=config, var_options=self._vars)
-        except Exception:  # pylint: disable=broad-exception-caught
-            return False
-        return True
-
-    def _config_problem(self, config):
-        """The first problem of the configuration's structure, plugin key, option names or value types, or None."""
-        if not isinstance(config, Mapping):
-            return "must be a YAML mapping of options, starting with plugin: %s" % self.NAME
-        valid_names = getattr(self, "_redirected_names", None) or [self.NAME]
-        if config.get("plugin") not in valid_names:
-            found = "is missing" if config.get("plugin") is None else "is %r" % (config.get("plugin"),)
-            return "the plugin option %s; it must be %s" % (found, self.NAME)
-        known = self.option_definitions
-        unknown = sorted(str(option) for option in config if option not in known)
-        if unknown:
-            hints = []
-            for option in unknown:
-                close = difflib.get_close_matches(option, sorted(known), n=1)
-                hints.append("%s (did you mean %s?)" % (option, close[0]) if close else option)
-            return "unknown option%s %s. The options are described by: ansible-doc -t inventory %s" % (
-                "s" if len(unknown) > 1 else "", ", ".join(hints), self.NAME)
-        for option, value in config.items():
-            problem = self._value_problem(known[option], value)
-            if problem:
-                return "%s: %s" % (option, problem)
-        return None
-
-    @staticmethod
-    def _value_problem(definition, value):
-        """What is wrong with one option's value, in words, or None; stricter than Ansible's own conversion."""
-        if value is None:
-            return None
-        kind = definition.get("type") or "str"
-        if kind in ("bool", "boolean"):
-            if isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in BOOLEAN_TEXT):
-                return None
-            return "%r is not a boolean; use true or false" % (value,)
-        if kind in TYPE_WORDS:
-            try:
-                value = ensure_type(value, kind)
-            except (TypeError, ValueError):
-                return "%r is not %s" % (value, TYPE_WORDS[kind])
-        choices = definition.get("choices")
-        if choices:
-            for item in value if isinstance(value, list) else [value]:
-                if item not in choices:
-                    return "%r is not one of %s" % (item, ", ".join(str(choice) for choice in choices))
-        return None
 
     def _query(self, path):
         options = {key: self.get_option(key) for key in ImageQuery.LIST_FILTERS}

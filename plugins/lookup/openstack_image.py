@@ -165,6 +165,7 @@ from ansible_collections.waldur.cloud.plugins.module_utils.selection import (
     sort_key,
 )
 from ansible_collections.waldur.cloud.plugins.plugin_utils.client import CONNECTION_OPTIONS, failures_as, open_client
+from ansible_collections.waldur.cloud.plugins.plugin_utils.options import reject_loose_booleans, reject_unknown_options
 
 display = Display()
 
@@ -180,11 +181,8 @@ class LookupModule(LookupBase):
                 WHERE, ", ".join(repr(term) for term in terms)))
         has_default = "default" in kwargs
         self.set_options(var_options=variables, direct=kwargs)
-        unknown = sorted(key for key in kwargs if not self.has_option(key))
-        if unknown:
-            # Ansible would ignore them, and a mistyped fits= would silently choose another image.
-            raise AnsibleError("%s: unknown option%s %s; see ansible-doc -t lookup waldur.cloud.openstack_image" % (
-                WHERE, "s" if len(unknown) > 1 else "", ", ".join(unknown)))
+        reject_unknown_options(kwargs, self.option_definitions, AnsibleError, WHERE, "lookup", "waldur.cloud.openstack_image")
+        reject_loose_booleans(kwargs, self.option_definitions, AnsibleError, WHERE)
         options = {key: self.get_option(key) for key in FILTERS}
         sort_by, order = self.get_option("sort_by"), self.get_option("order")
         with failures_as(AnsibleError, WHERE):
