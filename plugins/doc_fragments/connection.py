@@ -8,9 +8,11 @@ from __future__ import annotations
 
 class ModuleDocFragment:
     # Connection options shared by every module. Modules read the environment variables
-    # themselves (see module_utils/connection.py) so that error messages can say where a
-    # credential came from.
+    # themselves (see ConnectionSettings.from_options in module_utils/connection.py) so that
+    # error messages can say where a credential came from.
     DOCUMENTATION = r"""
+requirements:
+  - requests
 options:
   api_url:
     description:
@@ -67,6 +69,8 @@ options:
     # The same options for inventory and lookup plugins, which read environment variables
     # through Ansible's configuration system.
     PLUGINS = r"""
+requirements:
+  - requests
 options:
   api_url:
     description:

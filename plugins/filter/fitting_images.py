@@ -19,11 +19,10 @@ description:
     flavor's size fits; one MiB more does not. A requirement of V(0) fits every flavor.
   - Give O(disk), O(ram) or both; the dimension not given is not checked. Giving neither is an error.
   - Without O(sort_by) the images keep the order of the input list.
-  - "Sizes are whole numbers of MiB, as an integer or a string (V(20480)), or a number with a binary unit in any letter case,
-    with or without a space: V(K)/V(KiB), V(M)/V(MiB), V(G)/V(GiB), V(T)/V(TiB), also V(Ki), V(Mi), V(Gi), V(Ti)
-    (V(512M), V(4G), V(20 GiB), V(1.5G)); the result must be a whole number of MiB. V(KB), V(MB), V(GB) and V(TB) are refused as ambiguous. Zero, negative,
-    fractional-MiB and non-numeric sizes, booleans and unknown units are refused."
   - Errors name the bad value or the offending list item and say what is accepted.
+extends_documentation_fragment:
+  - waldur.cloud.image_selection.sorting
+  - waldur.cloud.sizes
 options:
   _input:
     description:
@@ -37,30 +36,11 @@ options:
   disk:
     description:
       - The root disk of the flavor, in MiB or with a unit (V(20480), V(20G), V(20 GiB)).
-      - A flavor with a disk of V(0) boots from a volume and nova does not check C(min_disk) for it; leave O(disk) out for it
-        (V(0) is refused).
     type: raw
   ram:
     description:
       - The RAM of the flavor, in MiB or with a unit (V(4096), V(4G), V(4096M)).
     type: raw
-  sort_by:
-    description:
-      - Order the images by this field.
-      - V(name) compares names character by character (code points), as the Waldur server does.
-      - V(version) compares names ignoring letter case, with runs of digits as numbers (V(debian-9) before V(debian-12)); with O(order=desc)
-        this is "the newest by name".
-      - V(min_disk), V(min_ram) order by the requirement; with O(order=desc) the first image is the one with the largest
-        requirement that still fits.
-      - Images equal in this field are ordered by name, then uuid, ascending, whatever O(order).
-    type: str
-    choices: [name, version, min_disk, min_ram]
-  order:
-    description:
-      - V(asc) for ascending, V(desc) for descending order of O(sort_by).
-    type: str
-    choices: [asc, desc]
-    default: asc
 seealso:
   - module: waldur.cloud.openstack_image_info
   - plugin: waldur.cloud.openstack_image

@@ -50,6 +50,8 @@ extends_documentation_fragment:
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache
   - waldur.cloud.image_filters
+  - waldur.cloud.image_selection
+  - waldur.cloud.sizes
 options:
   plugin:
     description: The name of this plugin; it marks the file as a configuration of this plugin.
@@ -105,22 +107,6 @@ options:
         which images that applies to.
     type: bool
     default: false
-  fits:
-    description:
-      - Only the images that a flavor of this size can boot, after the filters above. The rule is the one of
-        M(waldur.cloud.openstack_image_info), applied by the plugin since the server cannot filter by size.
-      - An image fits when its C(min_disk) is at most O(fits.disk) and its C(min_ram) is at most O(fits.ram); a size
-        that is not given is not checked. Sizes are whole MiB (V(20480)) or have a binary unit (V(20G), V(4 GiB),
-        V(512M)); V(GB) and the like are refused as ambiguous.
-      - Applied to the cached data too, so changing it needs no refresh.
-    type: dict
-    suboptions:
-      disk:
-        description: The root disk of the flavor, in MiB or with a unit (V(20480), V(20G)).
-        type: raw
-      ram:
-        description: The RAM of the flavor, in MiB or with a unit (V(4096), V(4G)).
-        type: raw
   usage_stats:
     description:
       - Add the host variables C(waldur_running_instances_count) and C(waldur_created_instances_count), the instances
@@ -142,8 +128,6 @@ notes:
     run makes no request at all; run C(ansible-inventory --flush-cache) to fetch again.
   - An error (a missing or wrong O(plugin), an unknown or invalid option, an unreachable server, a rejected token)
     fails the source with one message that names the file and the option.
-requirements:
-  - requests
 seealso:
   - module: waldur.cloud.openstack_image_info
   - name: The inventory guide

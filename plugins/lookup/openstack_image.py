@@ -32,6 +32,8 @@ extends_documentation_fragment:
   - waldur.cloud.connection.plugins
   - waldur.cloud.connection.paging
   - waldur.cloud.image_filters
+  - waldur.cloud.image_selection
+  - waldur.cloud.sizes
 options:
   _terms:
     description:
@@ -48,18 +50,6 @@ options:
       - O(tenant), O(tenant_uuid) and O(offering_uuid) cannot be combined with it.
     type: bool
     default: false
-  fits:
-    description:
-      - The size of the flavor to boot, as a dict with C(disk), C(ram) or both; the one not given is not checked. Other
-        keys are an error. Without O(fits), every image that matches the filters is a candidate.
-      - An image fits when its C(min_disk) is at most C(disk) and its C(min_ram) at most C(ram) (equal fits; one MiB more
-        does not; V(0) fits every flavor).
-      - "Sizes are whole numbers of MiB (V(20480)), or a number with a binary unit in any letter case, with or without a
-        space: V(K)/V(KiB), V(M)/V(MiB), V(G)/V(GiB), V(T)/V(TiB), also V(Ki), V(Mi), V(Gi), V(Ti) (V(512M), V(4G),
-        V(20 GiB), V(1.5G)); the result must be a whole number of MiB. V(KB), V(MB), V(GB), V(TB) are refused as ambiguous; zero, negative, fractional-MiB and
-        non-numeric sizes, booleans and unknown units are refused."
-      - A flavor with a disk of V(0) boots from a volume and nova does not check C(min_disk) for it; leave C(disk) out.
-    type: dict
   sort_by:
     description:
       - Which image comes first, together with O(order).

@@ -149,7 +149,7 @@ CASES = [
     Case(FILTER, {"disk": True}, "fitting_images: disk: True is a boolean, not a size; %s" % SIZES),
     Case(FILTER, {}, "fitting_images: arguments: neither disk nor ram is given; give one or both, e.g. disk 20G and ram 4G"),
     Case(FILTER, {"disk": "20G", "cpu": 2}, "fitting_images: unknown option cpu; the options are described by: "
-                                               "ansible-doc -t filter waldur.cloud.fitting_images"),
+                                            "ansible-doc -t filter waldur.cloud.fitting_images"),
     Case(FILTER, {"disk": "20G", "sort_by": "size"}, "fitting_images: sort_by: 'size' is not one of name, version, min_disk, "
                                                      "min_ram"),
     Case(FILTER, {"disk": "20G", "images": "ubuntu"}, "fitting_images: images: 'ubuntu' is not a list of image dicts",
