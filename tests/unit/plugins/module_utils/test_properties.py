@@ -16,6 +16,7 @@ from requests.adapters import BaseAdapter
 from ansible_collections.waldur.cloud.plugins.module_utils.client import RetryPolicy, WaldurClient, _origin
 from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings, normalize_api_url
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError, WaldurError
+from ansible_collections.waldur.cloud.plugins.module_utils.selection import parse_size
 
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -278,16 +279,9 @@ def test_the_fuzz_corruptions_are_each_caught_alone():
 
 
 # ---------------------------------------------------------------------------------- size parser
-try:
-    from ansible_collections.waldur.cloud.plugins.module_utils.selection import parse_size
-except ImportError:  # pragma: no cover - selection.py is written in parallel
-    parse_size = None
-
-needs_parse_size = pytest.mark.skipif(parse_size is None, reason="plugins/module_utils/selection.py is not there yet")
 UNITS = {"K": 1, "KiB": 1, "M": 1024, "MiB": 1024, "G": 1024 ** 2, "GiB": 1024 ** 2, "T": 1024 ** 3, "TiB": 1024 ** 3}
 
 
-@needs_parse_size
 @FAST
 @given(st.integers(1, 10 ** 9))
 def test_a_whole_number_is_mib_as_int_or_text(mib):
@@ -296,7 +290,6 @@ def test_a_whole_number_is_mib_as_int_or_text(mib):
     assert parse_size(" %d " % mib) == mib
 
 
-@needs_parse_size
 @FAST
 @given(st.integers(1, 10 ** 6), st.sampled_from(sorted(UNITS)), st.sampled_from(["", " "]), st.booleans())
 def test_binary_units_scale_by_1024_in_any_case_with_or_without_a_space(number, unit, space, lower):
@@ -311,7 +304,6 @@ def test_binary_units_scale_by_1024_in_any_case_with_or_without_a_space(number, 
         assert parse_size(text) == kib // 1024
 
 
-@needs_parse_size
 @FAST
 @given(st.integers(1, 10 ** 6), st.sampled_from(["KB", "MB", "GB", "TB", "kb", "Gb"]))
 def test_decimal_units_are_refused_as_ambiguous(number, unit):
@@ -321,7 +313,6 @@ def test_decimal_units_are_refused_as_ambiguous(number, unit):
     assert "ambiguous" in str(error.value)
 
 
-@needs_parse_size
 @FAST
 @given(st.one_of(st.text(max_size=20), st.integers(-10 ** 6, 0), st.floats(allow_nan=True), st.booleans(), st.none(),
                  st.lists(st.integers(), max_size=2)))
@@ -335,7 +326,6 @@ def test_any_other_value_is_a_size_or_an_error_naming_the_option(value):
     assert isinstance(mib, int) and not isinstance(mib, bool) and mib >= 1
 
 
-@needs_parse_size
 @FAST
 @given(st.integers(1, 10 ** 6), st.sampled_from([("G", 1024), ("T", 1024 ** 2), ("M", 1)]))
 def test_a_fraction_that_makes_whole_mib_is_accepted(number, unit):
