@@ -119,7 +119,7 @@ notes:
   - "Host variables, named with O(hostvars_prefix) in front: every field of the image as the server sends it
     (C(url), C(uuid), C(name), C(min_disk) and C(min_ram) in MiB, C(settings), C(backend_id), ...); C(settings_uuid)
     and C(settings_name); with V(tenant) in O(group_by), C(tenants), a list of C(uuid), C(name), C(project_uuid),
-    C(project_name), C(customer_uuid) and C(customer_name) sorted by name, and C(tenants_known), false only for the
+    C(project_name), C(customer_uuid) (taken from the tenant's C(customer) URL) and C(customer_name) sorted by name, and C(tenants_known), false only for the
     older duplicates of O(show_duplicate_names); with O(usage_stats), the two counts."
   - A non-staff user sees only their own tenants, so C(waldur_tenants) lists only those.
   - The cache (O(cache=true)) stores the API data (images, settings and tenant names, tenant links, usage), never
@@ -194,7 +194,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurAuthError, WaldurConnectionError
-from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery, settings_uuid_of
+from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery, settings_uuid_of, uuid_in_url
 from ansible_collections.waldur.cloud.plugins.module_utils.selection import fits_flavor, parse_fits
 from ansible_collections.waldur.cloud.plugins.plugin_utils.client import failures_as, open_client, option_origin
 from ansible_collections.waldur.cloud.plugins.plugin_utils.inventory import (
@@ -211,7 +211,13 @@ VARIABLE_PREFIX = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TOP_GROUP = "waldur_images"
 SETTINGS_PREFIX = "waldur_settings_"
 TENANT_PREFIX = "waldur_tenant_"
-TENANT_FIELDS = ("uuid", "name", "project_uuid", "project_name", "customer_uuid", "customer_name")
+
+
+def _tenant_vars(row):
+    """What a host shows of one of its tenants; the server names the customer only by URL."""
+    return {"uuid": row.get("uuid"), "name": row.get("name"), "project_uuid": row.get("project_uuid"),
+            "project_name": row.get("project_name"), "customer_uuid": uuid_in_url(row.get("customer") or "", "customers"),
+            "customer_name": row.get("customer_name")}
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -410,8 +416,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         hostvars["settings_uuid"] = settings_uuid
         hostvars["settings_name"] = settings.get(settings_uuid, {}).get("name")
         if data.get("membership") is not None:
-            hostvars["tenants"] = [{field: tenants.get(uuid, {}).get(field) for field in TENANT_FIELDS}
-                                   for uuid in links.get(image["uuid"], ())]
+            hostvars["tenants"] = [_tenant_vars(tenants.get(uuid, {})) for uuid in links.get(image["uuid"], ())]
             hostvars["tenants_known"] = known is None or image["uuid"] in known
         if data.get("usage") is not None:
             counts = data["usage"].get(image.get("name")) or {}

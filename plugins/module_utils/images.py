@@ -21,8 +21,9 @@ _DASHED_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-
 
 # Only these fields are ever asked for: service settings carry credentials in `options`.
 SETTINGS_FIELDS = ("uuid", "name", "shared")
+# A tenant names its customer by URL only (`customer`); the inventory derives the uuid from it.
 TENANT_FIELDS = ("uuid", "name", "service_settings_uuid", "service_name", "project_uuid", "project_name",
-                 "customer_uuid", "customer_name")
+                 "customer", "customer_name")
 
 
 def is_uuid(value):

@@ -20,7 +20,8 @@ from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQu
 from ansible_collections.waldur.cloud.plugins.module_utils.usage import usage_by_name
 
 # Bumped whenever the shape of the data below changes: an older cache entry is then refetched.
-DATA_FORMAT = 1
+# 2: tenants carry `customer` (a URL), not the `customer_uuid` the server never sends.
+DATA_FORMAT = 2
 
 
 def _membership_query(query, tenant_uuid=None):

@@ -24,7 +24,7 @@ ROOT = "https://waldur.example.com/api/"
 IMAGES = ROOT + "openstack-images/"
 SETTINGS = ROOT + "service-settings/?type=OpenStack&field=uuid&field=name&field=shared&page_size=300"
 TENANTS = (ROOT + "openstack-tenants/?field=uuid&field=name&field=service_settings_uuid&field=service_name"
-           "&field=project_uuid&field=project_name&field=customer_uuid&field=customer_name&page_size=300")
+           "&field=project_uuid&field=project_name&field=customer&field=customer_name&page_size=300")
 
 CLOUD_A = "a0000000000000000000000000000001"
 CLOUD_B = "b0000000000000000000000000000002"
@@ -43,7 +43,8 @@ def settings_row(uuid, name):
 
 def tenant_row(uuid, name, settings_uuid, settings_name, project):
     return {"uuid": uuid, "name": name, "service_settings_uuid": settings_uuid, "service_name": settings_name,
-            "project_uuid": "9" * 32, "project_name": project, "customer_uuid": "8" * 32, "customer_name": "Org"}
+            "project_uuid": "9" * 32, "project_name": project, "customer": ROOT + "customers/%s/" % ("8" * 32),
+            "customer_name": "Org"}
 
 
 def uid(number):

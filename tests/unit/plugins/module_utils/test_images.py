@@ -11,7 +11,7 @@ ROOT = "https://waldur.example.com/api/"
 IMAGES = ROOT + "openstack-images/"
 SETTINGS = ROOT + "service-settings/?type=OpenStack&field=uuid&field=name&field=shared&page_size=300"
 TENANTS = (ROOT + "openstack-tenants/?field=uuid&field=name&field=service_settings_uuid&field=service_name"
-           "&field=project_uuid&field=project_name&field=customer_uuid&field=customer_name&page_size=300")
+           "&field=project_uuid&field=project_name&field=customer&field=customer_name&page_size=300")
 CLOUD_A = "e7a0a77afc5244e9a7aee7396d8584fe"
 CLOUD_B = "1d79f5d87e9d4a9aa03c58075e3da274"
 TENANT_1 = "698b368adf624509ba3268e389742938"

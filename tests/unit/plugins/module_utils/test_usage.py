@@ -10,7 +10,7 @@ from ansible_collections.waldur.cloud.plugins.module_utils.usage import UsageRep
 ROOT = "https://waldur.example.com/api/"
 SETTINGS = ROOT + "service-settings/?type=OpenStack&field=uuid&field=name&field=shared&page_size=300"
 TENANTS = (ROOT + "openstack-tenants/?field=uuid&field=name&field=service_settings_uuid&field=service_name"
-           "&field=project_uuid&field=project_name&field=customer_uuid&field=customer_name&page_size=300")
+           "&field=project_uuid&field=project_name&field=customer&field=customer_name&page_size=300")
 USAGE = ROOT + "openstack-images/usage_stats/"
 A = "a" * 32
 B = "b" * 32
