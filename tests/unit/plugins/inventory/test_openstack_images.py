@@ -17,14 +17,10 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import inventory_loader
 from ansible.template import Templar
 
+from ansible_collections.waldur.cloud.tests.unit.helpers import IMAGES, ROOT, SETTINGS, TENANTS, TOKEN
+
 PLUGIN = "waldur.cloud.openstack_images"
-TOKEN = "0123456789abcdef0123456789abcdef01234567"
 OTHER_TOKEN = "fedcba9876543210fedcba9876543210fedcba98"
-ROOT = "https://waldur.example.com/api/"
-IMAGES = ROOT + "openstack-images/"
-SETTINGS = ROOT + "service-settings/?type=OpenStack&field=uuid&field=name&field=shared&page_size=300"
-TENANTS = (ROOT + "openstack-tenants/?field=uuid&field=name&field=service_settings_uuid&field=service_name"
-           "&field=project_uuid&field=project_name&field=customer&field=customer_name&page_size=300")
 
 CLOUD_A = "a0000000000000000000000000000001"
 CLOUD_B = "b0000000000000000000000000000002"

@@ -8,9 +8,8 @@ import pytest
 from ansible.errors import AnsibleError
 from ansible.plugins.loader import lookup_loader
 
-ROOT = "https://waldur.example.com/api/"
-IMAGES = ROOT + "openstack-images/"
-TOKEN = "0123456789abcdef0123456789abcdef01234567"
+from ansible_collections.waldur.cloud.tests.unit.helpers import IMAGES, ROOT, TOKEN
+
 CLOUD_A = "e7a0a77afc5244e9a7aee7396d8584fe"
 CLOUD_B = "1d79f5d87e9d4a9aa03c58075e3da274"
 

@@ -24,18 +24,8 @@ from ansible_collections.waldur.cloud.plugins.module_utils.errors import (
     WaldurResponseError,
     WaldurServerError,
 )
+from ansible_collections.waldur.cloud.tests.unit.helpers import IMAGES, ROOT, TOKEN, make_client
 
-TOKEN = "0123456789abcdef0123456789abcdef01234567"
-ROOT = "https://waldur.example.com/api/"
-IMAGES = ROOT + "openstack-images/"
-
-
-def make_client(page_size=300, max_workers=1, retries=3, sleeps=None, **settings):
-    options = dict(api_url="https://waldur.example.com", api_token=TOKEN)
-    options.update(settings)
-    policy = RetryPolicy(retries=retries, budget=60, sleep=(sleeps.append if sleeps is not None else lambda s: None))
-    return WaldurClient(ConnectionSettings.from_options(options, environ={}), page_size=page_size,
-                        max_workers=max_workers, retry_policy=policy)
 
 
 def image(number):
