@@ -24,12 +24,10 @@ options:
     type: raw
     suboptions:
       disk:
-        description:
-          - The root disk of the flavor, in MiB or with a unit (V(20480), V(20G), V(20 GiB)).
+        description: The root disk of the flavor.
         type: raw
       ram:
-        description:
-          - The RAM of the flavor, in MiB or with a unit (V(4096), V(4G), V(4096M)).
+        description: The RAM of the flavor.
         type: raw
 """
 

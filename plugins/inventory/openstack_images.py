@@ -46,6 +46,7 @@ description:
     O(max_workers) at a time; failed requests are retried (O(retries))."
 extends_documentation_fragment:
   - waldur.cloud.connection.plugins
+  - waldur.cloud.connection.retries
   - waldur.cloud.connection.paging
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache

@@ -30,6 +30,7 @@ description:
   - Runs on the controller, each time the template is evaluated; register the result with C(set_fact) to ask only once.
 extends_documentation_fragment:
   - waldur.cloud.connection.plugins
+  - waldur.cloud.connection.retries
   - waldur.cloud.connection.paging
   - waldur.cloud.image_filters
   - waldur.cloud.image_selection

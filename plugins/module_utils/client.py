@@ -10,12 +10,8 @@ subclasses and each front (module, inventory, lookup) turns them into its own fa
 
 from __future__ import annotations
 
-import email.utils
 import json
 import math
-import random
-import threading
-import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 
@@ -44,88 +40,16 @@ from ansible_collections.waldur.cloud.plugins.module_utils.errors import (
     WaldurResponseError,
     WaldurServerError,
 )
+from ansible_collections.waldur.cloud.plugins.module_utils.retries import RetryPolicy, format_seconds, parse_retry_after
 
 # The collection's version, as in galaxy.yml (a unit test holds them equal).
 COLLECTION_VERSION = "0.1.0"
 USER_AGENT = "waldur.cloud-ansible/%s" % COLLECTION_VERSION
 
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
-# A Retry-After beyond this is not waited for in full: the task would look hung.
-MAX_RETRY_AFTER = 120.0
 # How often a listing is restarted when the server's total changes while it is read.
 LISTING_ATTEMPTS = 3
 SNIPPET_LENGTH = 200
-
-
-def parse_retry_after(value, now=None):
-    """Seconds to wait from a Retry-After header (seconds or HTTP date), or None if unusable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when is None:
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    if math.isnan(seconds):
-        return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
-
-
-class RetryPolicy:
-    """Exponential backoff with full jitter, bounded by a count and a total waiting budget.
-
-    One policy is shared by every request of a client (pages fetched in parallel included), so
-    ``budget`` bounds the waiting of the whole task. A ``Retry-After`` the server sent is waited
-    for as given (capped at MAX_RETRY_AFTER) instead of the backoff.
-    """
-
-    def __init__(self, retries=DEFAULTS["retries"], budget=DEFAULTS["retry_budget"], base=0.5, cap=30.0, sleep=time.sleep,
-                 rng=None):
-        self.retries = retries
-        self.budget = budget
-        self.base = base
-        self.cap = cap
-        self.sleep = sleep
-        self.rng = rng or random.Random()
-        self.waited = 0.0
-        self._lock = threading.Lock()
-
-    def plan(self, attempt, retry_after=None):
-        """``(seconds, None)`` to wait before retry number ``attempt`` (1-based), taken from the budget,
-        or ``(None, reason)`` when no retry is left."""
-        with self._lock:
-            if attempt > self.retries:
-                return None, "retries is %d" % self.retries
-            if retry_after is not None:
-                wait = retry_after
-            else:
-                wait = self.rng.uniform(0, min(self.cap, self.base * (2 ** (attempt - 1))))
-            left = self.budget - self.waited
-            if retry_after is not None and wait > left:
-                return None, "the server asked to wait %s s (Retry-After), more than the %s s left of retry_budget" % (
-                    _seconds(wait), _seconds(max(left, 0)))
-            if retry_after is None and left <= 0:
-                return None, "the %s s of retry_budget are spent" % _seconds(self.budget)
-            wait = min(wait, left)
-            self.waited += wait
-            return wait, None
-
-    def delay(self, attempt, retry_after=None):
-        """Seconds to wait before retry ``attempt`` (taken from the budget), or None if no retry is left."""
-        return self.plan(attempt, retry_after)[0]
-
-    def wait(self, seconds):
-        self.sleep(seconds)
-
-
-def _seconds(value):
-    return ("%.1f" % value).rstrip("0").rstrip(".")
 
 
 class Page:
@@ -213,7 +137,8 @@ class WaldurClient:
     followed, so the token is never sent anywhere else.
     """
 
-    def __init__(self, settings, page_size=DEFAULTS["page_size"], max_workers=DEFAULTS["max_workers"], retry_policy=None, log=None, session=None):
+    def __init__(self, settings, page_size=DEFAULTS["page_size"], max_workers=DEFAULTS["max_workers"], retry_policy=None,
+                 log=None, session=None):
         if not HAS_REQUESTS:
             raise WaldurError("the Python library requests is required on the host that runs this task")
         if not isinstance(page_size, int) or isinstance(page_size, bool) or not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -392,7 +317,7 @@ class WaldurClient:
                     failure.args = ("%s (gave up after %d attempt%s: %s)" % (
                         failure.args[0], attempt, "s" if attempt > 1 else "", reason),)
                 raise failure
-            self.log("retry %d of %d in %ss: %s" % (attempt, self.retry_policy.retries, _seconds(wait), failure))
+            self.log("retry %d of %d in %ss: %s" % (attempt, self.retry_policy.retries, format_seconds(wait), failure))
             self.retry_policy.wait(wait)
 
     def _attempt(self, url):
@@ -417,7 +342,7 @@ class WaldurClient:
     def _transport_reason(self, exc):
         reason = self._reason(exc)
         if isinstance(exc, requests.exceptions.Timeout) or "timed out" in reason.lower():
-            return "no answer within the timeout of %s s (%s)" % (_seconds(self.settings.timeout), reason)
+            return "no answer within the timeout of %s s (%s)" % (format_seconds(self.settings.timeout), reason)
         if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
             return "the connection broke while the answer was read (%s)" % reason
         return reason

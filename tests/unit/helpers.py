@@ -12,8 +12,9 @@ import threading
 import requests
 from requests.adapters import BaseAdapter
 
-from ansible_collections.waldur.cloud.plugins.module_utils.client import RetryPolicy, WaldurClient
+from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurClient
 from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings
+from ansible_collections.waldur.cloud.plugins.module_utils.retries import RetryPolicy
 
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
 ROOT = "https://waldur.example.com/api/"

@@ -7,12 +7,7 @@ import time
 import pytest
 import requests
 
-from ansible_collections.waldur.cloud.plugins.module_utils.client import (
-    USER_AGENT,
-    RetryPolicy,
-    WaldurClient,
-    parse_retry_after,
-)
+from ansible_collections.waldur.cloud.plugins.module_utils.client import USER_AGENT, WaldurClient
 from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings, normalize_api_url
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import (
     WaldurAuthError,
@@ -24,8 +19,8 @@ from ansible_collections.waldur.cloud.plugins.module_utils.errors import (
     WaldurResponseError,
     WaldurServerError,
 )
+from ansible_collections.waldur.cloud.plugins.module_utils.retries import RetryPolicy, parse_retry_after
 from ansible_collections.waldur.cloud.tests.unit.helpers import IMAGES, ROOT, TOKEN, make_client
-
 
 
 def image(number):

@@ -18,7 +18,7 @@ def documented_defaults(fragment):
     return {name: spec["default"] for name, spec in options.items() if "default" in spec}
 
 
-@pytest.mark.parametrize("fragment", ["DOCUMENTATION", "PLUGINS", "PAGING"])
+@pytest.mark.parametrize("fragment", ["PLUGINS", "RETRIES", "PAGING"])
 def test_documented_defaults_are_the_applied_ones(fragment):
     documented = documented_defaults(getattr(ModuleDocFragment, fragment))
     assert documented, "the %s fragment documents no default" % fragment
@@ -26,7 +26,9 @@ def test_documented_defaults_are_the_applied_ones(fragment):
 
 
 def test_every_default_is_documented_for_plugins():
-    documented = dict(documented_defaults(ModuleDocFragment.PLUGINS), **documented_defaults(ModuleDocFragment.PAGING))
+    documented = {}
+    for fragment in (ModuleDocFragment.PLUGINS, ModuleDocFragment.RETRIES, ModuleDocFragment.PAGING):
+        documented.update(documented_defaults(fragment))
     assert set(documented) == set(DEFAULTS)
 
 
