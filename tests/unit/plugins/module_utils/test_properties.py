@@ -139,8 +139,6 @@ def objects(count):
             for number in range(count)]
 
 
-
-
 # ------------------------------------------------------------------------------- page planner
 @st.composite
 def listings(draw):
