@@ -20,7 +20,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def collection_client(url, token):
     """Our client, as the modules and the inventory use it."""
     sys.path.insert(0, os.path.join(ROOT, ".cache", "collections"))
-    from ansible_collections.waldur.cloud.plugins.module_utils.client import ConnectionSettings, WaldurClient
+    from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurClient
+    from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings
 
     client = WaldurClient(ConnectionSettings(url, token))
     return client.list_all("openstack-images/", [("show_duplicate_names", "true")])

@@ -15,7 +15,8 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, ".cache", "collections"))
 
-from ansible_collections.waldur.cloud.plugins.module_utils.client import ConnectionSettings, WaldurClient  # noqa: E402
+from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurClient  # noqa: E402
+from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings  # noqa: E402
 
 
 def peak_rss():

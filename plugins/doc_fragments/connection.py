@@ -8,9 +8,11 @@ from __future__ import annotations
 
 class ModuleDocFragment:
     # Connection options shared by every module. Modules read the environment variables
-    # themselves (see module_utils/connection.py) so that error messages can say where a
-    # credential came from.
+    # themselves (see ConnectionSettings.from_options in module_utils/connection.py) so that
+    # error messages can say where a credential came from.
     DOCUMENTATION = r"""
+requirements:
+  - requests
 options:
   api_url:
     description:
@@ -48,25 +50,13 @@ options:
       - Seconds to wait for the server to connect and for each response.
       - If not set, the value of the E(WALDUR_TIMEOUT) environment variable is used, and V(30) if that is not set either.
     type: float
-  retries:
-    description:
-      - How many times a request is retried after a 429, 502, 503 or 504 answer, a connection failure, a timeout, or a
-        body cut short or corrupted on the way.
-      - Retries wait with exponential backoff and full jitter; a C(Retry-After) from the server is waited as given (at
-        most 120 seconds), or the task fails at once when it is longer than what is left of O(retry_budget).
-      - V(0) disables retries. Requests that failed with 400, 401, 403 or 404 are never retried.
-    type: int
-    default: 4
-  retry_budget:
-    description:
-      - The most seconds spent waiting between retries, over the whole task; pages fetched in parallel share it.
-    type: float
-    default: 60
 """
 
     # The same options for inventory and lookup plugins, which read environment variables
     # through Ansible's configuration system.
     PLUGINS = r"""
+requirements:
+  - requests
 options:
   api_url:
     description:
@@ -112,18 +102,23 @@ options:
     default: 30
     env:
       - name: WALDUR_TIMEOUT
+"""
+
+    # Retries, for modules and plugins alike.
+    RETRIES = r"""
+options:
   retries:
     description:
       - How many times a request is retried after a 429, 502, 503 or 504 answer, a connection failure, a timeout, or a
         body cut short or corrupted on the way.
       - Retries wait with exponential backoff and full jitter; a C(Retry-After) from the server is waited as given (at
-        most 120 seconds), or the task fails at once when it is longer than what is left of O(retry_budget).
+        most 120 seconds), or the task or run fails at once when it is longer than what is left of O(retry_budget).
       - V(0) disables retries. Requests that failed with 400, 401, 403 or 404 are never retried.
     type: int
     default: 4
   retry_budget:
     description:
-      - The most seconds spent waiting between retries, over the whole run; requests made in parallel share it.
+      - The most seconds spent waiting between retries, over the whole task or run; requests made in parallel share it.
     type: float
     default: 60
 """

@@ -20,11 +20,10 @@ description:
   - Give O(disk), O(ram) or both; the dimension not given is not checked. Giving neither is an error. Or give O(flavor)
     (with O(disk) as the system volume) for Waldur's own rule of an instance order.
   - Without O(sort_by) the images keep the order of the input list.
-  - "Sizes are whole numbers of MiB, as an integer or a string (V(20480)), or a number with a binary unit in any letter case,
-    with or without a space: V(K)/V(KiB), V(M)/V(MiB), V(G)/V(GiB), V(T)/V(TiB), also V(Ki), V(Mi), V(Gi), V(Ti)
-    (V(512M), V(4G), V(20 GiB), V(1.5G)); the result must be a whole number of MiB. V(KB), V(MB), V(GB) and V(TB) are refused as ambiguous. Zero, negative,
-    fractional-MiB and non-numeric sizes, booleans and unknown units are refused."
   - Errors name the bad value or the offending list item and say what is accepted.
+extends_documentation_fragment:
+  - waldur.cloud.image_selection.sorting
+  - waldur.cloud.sizes
 options:
   _input:
     description:
@@ -38,8 +37,6 @@ options:
   disk:
     description:
       - The root disk of the flavor, in MiB or with a unit (V(20480), V(20G), V(20 GiB)).
-      - A flavor with a disk of V(0) boots from a volume and nova does not check C(min_disk) for it; leave O(disk) out for it
-        (V(0) is refused).
     type: raw
   ram:
     description:
@@ -56,23 +53,6 @@ options:
       - The filter cannot ask the server, so a flavor name is an error, and tenant links are not checked; list the
         images with the tenant filter of M(waldur.cloud.openstack_image_info) first.
     type: dict
-  sort_by:
-    description:
-      - Order the images by this field.
-      - V(name) compares names character by character (code points), as the Waldur server does.
-      - V(version) compares names ignoring letter case, with runs of digits as numbers (V(debian-9) before V(debian-12)); with O(order=desc)
-        this is "the newest by name".
-      - V(min_disk), V(min_ram) order by the requirement; with O(order=desc) the first image is the one with the largest
-        requirement that still fits.
-      - Images equal in this field are ordered by name, then uuid, ascending, whatever O(order).
-    type: str
-    choices: [name, version, min_disk, min_ram]
-  order:
-    description:
-      - V(asc) for ascending, V(desc) for descending order of O(sort_by).
-    type: str
-    choices: [asc, desc]
-    default: asc
 seealso:
   - module: waldur.cloud.openstack_image_info
   - plugin: waldur.cloud.openstack_image
@@ -114,18 +94,17 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.waldur.cloud.plugins.module_utils.boot import parse_fits, select_for_flavor
-from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurConfigError
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 from ansible_collections.waldur.cloud.plugins.module_utils.selection import flavor_size, select_images
 from ansible_collections.waldur.cloud.plugins.plugin_utils.client import failures_as
+from ansible_collections.waldur.cloud.plugins.plugin_utils.options import reject_unknown_options
 
 FILTER_OPTIONS = ("disk", "ram", "sort_by", "order", "flavor")
 
 
 def fitting_images(images, disk=None, ram=None, sort_by=None, order="asc", flavor=None, **unknown):
     """The images of ``images`` that fit a flavor of ``disk`` and ``ram``, sorted by ``sort_by`` if given."""
-    if unknown:
-        raise AnsibleFilterError("fitting_images: unknown option%s %s; it takes %s" % (
-            "s" if len(unknown) > 1 else "", ", ".join(sorted(unknown)), ", ".join(FILTER_OPTIONS)))
+    reject_unknown_options(unknown, FILTER_OPTIONS, AnsibleFilterError, "fitting_images", "filter", "waldur.cloud.fitting_images")
     with failures_as(AnsibleFilterError, "fitting_images"):
         if flavor is not None:
             if not isinstance(flavor, dict):

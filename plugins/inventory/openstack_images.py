@@ -46,10 +46,13 @@ description:
     O(max_workers) at a time; failed requests are retried (O(retries))."
 extends_documentation_fragment:
   - waldur.cloud.connection.plugins
+  - waldur.cloud.connection.retries
   - waldur.cloud.connection.paging
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache
   - waldur.cloud.image_filters
+  - waldur.cloud.image_selection
+  - waldur.cloud.sizes
 options:
   plugin:
     description: The name of this plugin; it marks the file as a configuration of this plugin.
@@ -105,22 +108,6 @@ options:
         which images that applies to.
     type: bool
     default: false
-  fits:
-    description:
-      - Only the images that a flavor of this size can boot, after the filters above. The rule is the one of
-        M(waldur.cloud.openstack_image_info), applied by the plugin since the server cannot filter by size.
-      - An image fits when its C(min_disk) is at most O(fits.disk) and its C(min_ram) is at most O(fits.ram); a size
-        that is not given is not checked. Sizes are whole MiB (V(20480)) or have a binary unit (V(20G), V(4 GiB),
-        V(512M)); V(GB) and the like are refused as ambiguous.
-      - Applied to the cached data too, so changing it needs no refresh.
-    type: dict
-    suboptions:
-      disk:
-        description: The root disk of the flavor, in MiB or with a unit (V(20480), V(20G)).
-        type: raw
-      ram:
-        description: The RAM of the flavor, in MiB or with a unit (V(4096), V(4G)).
-        type: raw
   usage_stats:
     description:
       - Add the host variables C(waldur_running_instances_count) and C(waldur_created_instances_count), the instances
@@ -133,7 +120,7 @@ notes:
   - "Host variables, named with O(hostvars_prefix) in front: every field of the image as the server sends it
     (C(url), C(uuid), C(name), C(min_disk) and C(min_ram) in MiB, C(settings), C(backend_id), ...); C(settings_uuid)
     and C(settings_name); with V(tenant) in O(group_by), C(tenants), a list of C(uuid), C(name), C(project_uuid),
-    C(project_name), C(customer_uuid) and C(customer_name) sorted by name, and C(tenants_known), false only for the
+    C(project_name), C(customer_uuid) (taken from the tenant's C(customer) URL) and C(customer_name) sorted by name, and C(tenants_known), false only for the
     older duplicates of O(show_duplicate_names); with O(usage_stats), the two counts."
   - A non-staff user sees only their own tenants, so C(waldur_tenants) lists only those.
   - The cache (O(cache=true)) stores the API data (images, settings and tenant names, tenant links, usage), never
@@ -142,8 +129,6 @@ notes:
     run makes no request at all; run C(ansible-inventory --flush-cache) to fetch again.
   - An error (a missing or wrong O(plugin), an unknown or invalid option, an unreachable server, a rejected token)
     fails the source with one message that names the file and the option.
-requirements:
-  - requests
 seealso:
   - module: waldur.cloud.openstack_image_info
   - name: The inventory guide
@@ -201,20 +186,16 @@ keyed_groups:
 #           msg: "{{ inventory_hostname }}: {{ waldur_min_disk }} MiB"
 """
 
-import difflib
 import hashlib
 import json
 import re
 
-from collections.abc import Mapping
-
-from ansible.config.manager import ensure_type
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurAuthError, WaldurConnectionError
-from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery, settings_uuid_of
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurAuthError, WaldurConnectionError
+from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery, settings_uuid_of, uuid_in_url
 from ansible_collections.waldur.cloud.plugins.module_utils.selection import fits_flavor, parse_fits
 from ansible_collections.waldur.cloud.plugins.plugin_utils.client import failures_as, open_client, option_origin
 from ansible_collections.waldur.cloud.plugins.plugin_utils.inventory import (
@@ -224,16 +205,20 @@ from ansible_collections.waldur.cloud.plugins.plugin_utils.inventory import (
     host_names,
     valid_data,
 )
+from ansible_collections.waldur.cloud.plugins.plugin_utils.options import reject_loose_booleans, reject_unknown_options
 from ansible_collections.waldur.cloud.plugins.plugin_utils.unsafe import make_unsafe
 
-BOOLEAN_TEXT = frozenset(("true", "false", "yes", "no", "on", "off", "1", "0", "y", "n", "t", "f"))
-TYPE_WORDS = {"int": "a whole number", "integer": "a whole number", "float": "a number", "list": "a list",
-              "dict": "a mapping", "dictionary": "a mapping", "str": "text", "string": "text"}
 VARIABLE_PREFIX = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TOP_GROUP = "waldur_images"
 SETTINGS_PREFIX = "waldur_settings_"
 TENANT_PREFIX = "waldur_tenant_"
-TENANT_FIELDS = ("uuid", "name", "project_uuid", "project_name", "customer_uuid", "customer_name")
+
+
+def _tenant_vars(row):
+    """What a host shows of one of its tenants; the server names the customer only by URL."""
+    return {"uuid": row.get("uuid"), "name": row.get("name"), "project_uuid": row.get("project_uuid"),
+            "project_name": row.get("project_name"), "customer_uuid": uuid_in_url(row.get("customer") or "", "customers"),
+            "customer_name": row.get("customer_name")}
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -298,87 +283,20 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     # ---------------------------------------------------------------- options
     def _read_options(self, path):
-        """Read and check the configuration; every error names the file and the option."""
+        """Ansible's own reading and checking of the file; every error names the file, and the option where Ansible does."""
         try:
             config = self._read_config_data(path)
-        except Exception as exc:  # pylint: disable=broad-exception-caught
-            # Ansible's own checks fail with AnsibleError, or AttributeError on a file that is not a mapping.
-            raise AnsibleParserError("%s: %s" % (path, self._explain(path, exc))) from None
-        problem = self._config_problem(config)
-        if problem:
-            raise AnsibleParserError("%s: %s" % (path, problem))
+        except AnsibleError as exc:
+            raise AnsibleParserError("%s: %s" % (path, to_text(exc.message))) from None
+        except AttributeError:
+            # Ansible looks up the plugin key before it checks that the file is a mapping.
+            raise AnsibleParserError("%s: must be a YAML mapping of options, starting with plugin: %s" % (
+                path, self.NAME)) from None
+        reject_unknown_options(config, self.option_definitions, AnsibleParserError, path, "inventory", self.NAME)
+        reject_loose_booleans(config, self.option_definitions, AnsibleParserError, path)
         # The configured cache plugin, or the memory one: Ansible calls update_cache_if_changed() either way.
         with failures_as(AnsibleParserError, path):
             self.load_cache_plugin()
-
-    def _explain(self, path, error):
-        """Why Ansible could not read the configuration, in the plugin's words where it can tell."""
-        try:
-            config = self.loader.load_from_file(path, cache="none")
-        except Exception as exc:  # pylint: disable=broad-exception-caught
-            return "is not a valid YAML file: %s" % to_text(exc)
-        problem = self._config_problem(config)
-        if problem:
-            return problem
-        message = to_text(getattr(error, "message", error))
-        if error.__cause__ is not None and to_text(error.__cause__) not in message:
-            message += " (%s)" % to_text(error.__cause__)
-        if config.get("cache") and self._options_accepted(config):
-            # The options are fine, so the cache plugin could not be set up: name the option behind it.
-            return "%s: %s" % ("cache_plugin" if "Unable to load" in message else "cache_connection", message)
-        return message
-
-    def _options_accepted(self, config):
-        try:
-            self.set_options(direct=config, var_options=self._vars)
-        except Exception:  # pylint: disable=broad-exception-caught
-            return False
-        return True
-
-    def _config_problem(self, config):
-        """The first problem of the configuration's structure, plugin key, option names or value types, or None."""
-        if not isinstance(config, Mapping):
-            return "must be a YAML mapping of options, starting with plugin: %s" % self.NAME
-        valid_names = getattr(self, "_redirected_names", None) or [self.NAME]
-        if config.get("plugin") not in valid_names:
-            found = "is missing" if config.get("plugin") is None else "is %r" % (config.get("plugin"),)
-            return "the plugin option %s; it must be %s" % (found, self.NAME)
-        known = self.option_definitions
-        unknown = sorted(str(option) for option in config if option not in known)
-        if unknown:
-            hints = []
-            for option in unknown:
-                close = difflib.get_close_matches(option, sorted(known), n=1)
-                hints.append("%s (did you mean %s?)" % (option, close[0]) if close else option)
-            return "unknown option%s %s. The options are described by: ansible-doc -t inventory %s" % (
-                "s" if len(unknown) > 1 else "", ", ".join(hints), self.NAME)
-        for option, value in config.items():
-            problem = self._value_problem(known[option], value)
-            if problem:
-                return "%s: %s" % (option, problem)
-        return None
-
-    @staticmethod
-    def _value_problem(definition, value):
-        """What is wrong with one option's value, in words, or None; stricter than Ansible's own conversion."""
-        if value is None:
-            return None
-        kind = definition.get("type") or "str"
-        if kind in ("bool", "boolean"):
-            if isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in BOOLEAN_TEXT):
-                return None
-            return "%r is not a boolean; use true or false" % (value,)
-        if kind in TYPE_WORDS:
-            try:
-                value = ensure_type(value, kind)
-            except (TypeError, ValueError):
-                return "%r is not %s" % (value, TYPE_WORDS[kind])
-        choices = definition.get("choices")
-        if choices:
-            for item in value if isinstance(value, list) else [value]:
-                if item not in choices:
-                    return "%r is not one of %s" % (item, ", ".join(str(choice) for choice in choices))
-        return None
 
     def _query(self, path):
         options = {key: self.get_option(key) for key in ImageQuery.LIST_FILTERS}
@@ -499,8 +417,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         hostvars["settings_uuid"] = settings_uuid
         hostvars["settings_name"] = settings.get(settings_uuid, {}).get("name")
         if data.get("membership") is not None:
-            hostvars["tenants"] = [{field: tenants.get(uuid, {}).get(field) for field in TENANT_FIELDS}
-                                   for uuid in links.get(image["uuid"], ())]
+            hostvars["tenants"] = [_tenant_vars(tenants.get(uuid, {})) for uuid in links.get(image["uuid"], ())]
             hostvars["tenants_known"] = known is None or image["uuid"] in known
         if data.get("usage") is not None:
             counts = data["usage"].get(image.get("name")) or {}

@@ -32,8 +32,11 @@ description:
     so a play over 50 hosts reads it once.
 extends_documentation_fragment:
   - waldur.cloud.connection.plugins
+  - waldur.cloud.connection.retries
   - waldur.cloud.connection.paging
   - waldur.cloud.image_filters
+  - waldur.cloud.image_selection.flavor_fit
+  - waldur.cloud.sizes
 options:
   _terms:
     description:
@@ -50,23 +53,6 @@ options:
       - O(tenant), O(tenant_uuid) and O(offering_uuid) cannot be combined with it.
     type: bool
     default: false
-  fits:
-    description:
-      - The size of the flavor to boot, as a dict with C(disk), C(ram) or both; the one not given is not checked. Other
-        keys are an error. Without O(fits), every image that matches the filters is a candidate.
-      - An image fits when its C(min_disk) is at most C(disk) and its C(min_ram) at most C(ram) (equal fits; one MiB more
-        does not; V(0) fits every flavor).
-      - "Sizes are whole numbers of MiB (V(20480)), or a number with a binary unit in any letter case, with or without a
-        space: V(K)/V(KiB), V(M)/V(MiB), V(G)/V(GiB), V(T)/V(TiB), also V(Ki), V(Mi), V(Gi), V(Ti) (V(512M), V(4G),
-        V(20 GiB), V(1.5G)); the result must be a whole number of MiB. V(KB), V(MB), V(GB), V(TB) are refused as ambiguous; zero, negative, fractional-MiB and
-        non-numeric sizes, booleans and unknown units are refused."
-      - A flavor with a disk of V(0) boots from a volume and nova does not check C(min_disk) for it; leave C(disk) out.
-      - "Or C(flavor) (a name, uuid or URL) with an optional C(disk), for Waldur's own rule of an instance order: the
-        flavor's RAM is compared with C(min_ram), C(disk) is the system volume the instance boots from (compared with
-        C(min_disk), not checked without it), and with O(tenant) or O(tenant_uuid) the flavor must be linked to that
-        tenant (a flavor name is looked up there, else in O(settings)). C(ram) beside C(flavor) is an error. The
-        flavor's own disk is never used: Waldur boots instances from a volume."
-    type: dict
   sort_by:
     description:
       - Which image comes first, together with O(order).
@@ -184,6 +170,7 @@ from ansible_collections.waldur.cloud.plugins.module_utils.selection import (
 )
 from ansible_collections.waldur.cloud.plugins.plugin_utils.client import CONNECTION_OPTIONS, failures_as, open_client
 from ansible_collections.waldur.cloud.plugins.plugin_utils.fetch_cache import FetchCache, cache_key
+from ansible_collections.waldur.cloud.plugins.plugin_utils.options import reject_loose_booleans, reject_unknown_options
 
 display = Display()
 
@@ -199,11 +186,8 @@ class LookupModule(LookupBase):
                 WHERE, ", ".join(repr(term) for term in terms)))
         has_default = "default" in kwargs
         self.set_options(var_options=variables, direct=kwargs)
-        unknown = sorted(key for key in kwargs if not self.has_option(key))
-        if unknown:
-            # Ansible would ignore them, and a mistyped fits= would silently choose another image.
-            raise AnsibleError("%s: unknown option%s %s; see ansible-doc -t lookup waldur.cloud.openstack_image" % (
-                WHERE, "s" if len(unknown) > 1 else "", ", ".join(unknown)))
+        reject_unknown_options(kwargs, self.option_definitions, AnsibleError, WHERE, "lookup", "waldur.cloud.openstack_image")
+        reject_loose_booleans(kwargs, self.option_definitions, AnsibleError, WHERE)
         options = {key: self.get_option(key) for key in FILTERS}
         sort_by, order = self.get_option("sort_by"), self.get_option("order")
         with failures_as(AnsibleError, WHERE):

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurConfigError
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 from ansible_collections.waldur.cloud.plugins.module_utils.flavors import FlavorQuery, order_flavors
 from ansible_collections.waldur.cloud.plugins.module_utils.images import (
-    Directory,
+    SettingsAndTenants,
     ImageQuery,
     is_uuid,
     normalize_uuid,
@@ -180,7 +180,7 @@ def scope_of(query, directory):
 def fetch_for_fit(client, query, fit, directory=None):
     """What selecting by ``fit`` needs from the server, as plain data (a lookup shares it across hosts):
     the images of ``query`` and, when ``fit`` names a flavor, that flavor and the tenant the query is limited to."""
-    directory = directory or Directory(client)
+    directory = directory or SettingsAndTenants(client)
     images = query.run(client, directory)
     if not isinstance(fit, FlavorFit):
         return {"images": images}
@@ -217,7 +217,7 @@ def flavors_that_boot(client, boots, option="boots"):
         if not isinstance(boots.get(key), str) or not boots[key].strip():
             raise WaldurConfigError("%s.%s" % (option, key), "is required; give a name, uuid or URL")
     disk = system_volume(boots.get("disk"), option + ".disk")
-    directory = Directory(client)
+    directory = SettingsAndTenants(client)
     tenant_uuid = directory.resolve_tenant(boots["tenant"], option + ".tenant")
     image = resolve_image(client, boots["image"].strip(), option + ".image", tenant_uuid, directory)
     if disk is not None and image["min_disk"] > disk:

@@ -2,7 +2,7 @@
 # Copyright: waldur.cloud contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The one HTTP client of the collection: connection settings, URLs, retries, errors, paging.
+"""The one HTTP client of the collection: transport, retries, paging.
 
 Nothing here knows about AnsibleModule or plugins: failures are raised as WaldurError
 subclasses and each front (module, inventory, lookup) turns them into its own failure.
@@ -10,15 +10,8 @@ subclasses and each front (module, inventory, lookup) turns them into its own fa
 
 from __future__ import annotations
 
-import email.utils
-import ipaddress
 import json
 import math
-import os
-import random
-import re
-import threading
-import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 
@@ -36,298 +29,27 @@ except ImportError:
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
     AuthBase = object
 
+from ansible_collections.waldur.cloud.plugins.module_utils.defaults import DEFAULTS, MAX_PAGE_SIZE
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import (
+    WaldurAuthError,
+    WaldurConfigError,
+    WaldurConnectionError,
+    WaldurError,
+    WaldurNotFoundError,
+    WaldurRequestError,
+    WaldurResponseError,
+    WaldurServerError,
+)
+from ansible_collections.waldur.cloud.plugins.module_utils.retries import RetryPolicy, format_seconds, parse_retry_after
+
+# The collection's version, as in galaxy.yml (a unit test holds them equal).
 COLLECTION_VERSION = "0.1.0"
 USER_AGENT = "waldur.cloud-ansible/%s" % COLLECTION_VERSION
 
-MAX_PAGE_SIZE = 300
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
-# A Retry-After beyond this is not waited for in full: the task would look hung.
-MAX_RETRY_AFTER = 120.0
 # How often a listing is restarted when the server's total changes while it is read.
 LISTING_ATTEMPTS = 3
 SNIPPET_LENGTH = 200
-
-ENV_VARS = {
-    "api_url": "WALDUR_API_URL",
-    "api_token": "WALDUR_API_TOKEN",
-    "auth_scheme": "WALDUR_AUTH_SCHEME",
-    "validate_certs": "WALDUR_VALIDATE_CERTS",
-    "ca_path": "WALDUR_CA_PATH",
-    "timeout": "WALDUR_TIMEOUT",
-}
-
-
-class WaldurError(Exception):
-    """Base of every failure the client reports; the message is meant for the user."""
-
-
-class WaldurConfigError(WaldurError):
-    """An option has a value the client cannot use; raised before any request."""
-
-    def __init__(self, option, message):
-        super().__init__("%s: %s" % (option, message))
-        self.option = option
-
-
-class WaldurHTTPError(WaldurError):
-    """The server answered, but not with the data asked for."""
-
-    def __init__(self, message, url=None, status=None, payload=None):
-        super().__init__(message)
-        self.url = url
-        self.status = status
-        # The decoded JSON error body, when there was one.
-        self.payload = payload
-
-
-class WaldurAuthError(WaldurHTTPError):
-    """401: the credential was missing, wrong or expired."""
-
-
-class WaldurRequestError(WaldurHTTPError):
-    """400: the server rejected a query parameter."""
-
-
-class WaldurNotFoundError(WaldurHTTPError):
-    """404: no such object or page."""
-
-
-class WaldurServerError(WaldurHTTPError):
-    """5xx, 429 after every retry, a redirect, or any status the API does not use."""
-
-
-class WaldurResponseError(WaldurHTTPError):
-    """A response that is not the JSON the API sends: a proxy page, a truncated body, bad paging."""
-
-
-class WaldurConnectionError(WaldurHTTPError):
-    """No response at all: DNS, refused connection, TLS failure, timeout, reset."""
-
-
-def _env_bool(name, value):
-    lowered = value.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise WaldurConfigError(name, "%r is not a boolean; use true or false" % value)
-
-
-def _is_loopback(host):
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-_HOST_NAME = re.compile(r"^[\w-]+(\.[\w-]+)*\.?$")
-
-
-def _valid_host(host):
-    """A DNS name (IDN letters allowed), an IPv4 address, or an IPv6 address (without brackets)."""
-    if ":" in host:
-        try:
-            return ipaddress.IPv6Address(host.split("%", 1)[0]) is not None
-        except ValueError:
-            return False
-    return bool(_HOST_NAME.match(host))
-
-
-def normalize_api_url(value, option="api_url"):
-    """Return the API root, always ending in ``/api/``, for any accepted form of the URL."""
-    example = "e.g. https://waldur.example.com/api/"
-    if value is None or not str(value).strip():
-        raise WaldurConfigError(option, "is not set; give the URL of the Waldur API, %s" % example)
-    text = str(value).strip()
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname
-    except ValueError as exc:
-        if "@" in text.split("//", 1)[-1].split("/", 1)[0]:
-            raise WaldurConfigError(option, "must not contain credentials; pass the token in api_token") from None
-        raise WaldurConfigError(option, "%r is not a valid URL (%s); give an http:// or https:// URL, %s" % (
-            text, exc, example)) from None
-    if parts.scheme not in ("http", "https"):
-        raise WaldurConfigError(option, "%r is not an http:// or https:// URL, %s" % (text, example))
-    if parts.username is not None or parts.password is not None:
-        raise WaldurConfigError(option, "must not contain credentials; pass the token in api_token")
-    if not host:
-        raise WaldurConfigError(option, "%r has no host name, %s" % (text, example))
-    if not _valid_host(host) or any(ch.isspace() or ord(ch) < 32 for ch in text):
-        raise WaldurConfigError(option, "%r has an invalid host name or white space in it; give a URL such as "
-                                        "https://waldur.example.com/api/" % text)
-    if parts.query or parts.fragment or text.endswith(("?", "#")):
-        raise WaldurConfigError(option, "%r must not have a query string or fragment; give only the API root, %s" % (
-            text, example))
-    try:
-        port = parts.port
-    except ValueError:
-        port = 0
-    if port == 0:
-        raise WaldurConfigError(option, "%r has an invalid port; give a port from 1 to 65535" % text)
-    path = parts.path.rstrip("/")
-    if not path.endswith("/api"):
-        path += "/api"
-    return urlunsplit((parts.scheme, parts.netloc, path + "/", "", ""))
-
-
-class ConnectionSettings:
-    """Where and how to connect, with the origin of each credential for error messages."""
-
-    def __init__(self, api_url, api_token, auth_scheme="Token", validate_certs=True, ca_path=None, timeout=30.0,
-                 retries=4, retry_budget=60.0, token_source="the api_token option"):
-        self.api_root = normalize_api_url(api_url)
-        self.api_token = api_token
-        self.auth_scheme = auth_scheme
-        self.validate_certs = validate_certs
-        self.ca_path = ca_path
-        self.timeout = timeout
-        self.retries = retries
-        self.retry_budget = retry_budget
-        self.token_source = token_source
-        self._validate()
-
-    @classmethod
-    def from_options(cls, options, environ=None, sources=None):
-        """Build from option values, taking unset ones from the WALDUR_* environment variables.
-
-        ``sources`` may name where an option's value came from (plugins know it from Ansible's
-        configuration); otherwise a value is either the option or the environment variable.
-        """
-        environ = os.environ if environ is None else environ
-        sources = sources or {}
-        values = {}
-        origin = {}
-        for option, variable in ENV_VARS.items():
-            value = options.get(option)
-            if value is None and environ.get(variable) is not None:
-                value = environ[variable]
-                origin[option] = "the %s environment variable" % variable
-                if option == "validate_certs":
-                    value = _env_bool(variable, value)
-                elif option == "timeout":
-                    try:
-                        value = float(value)
-                    except ValueError:
-                        raise WaldurConfigError(variable, "%r is not a number of seconds" % value) from None
-            else:
-                origin[option] = sources.get(option, "the %s option" % option)
-            values[option] = value
-        if values["api_token"] is None:
-            raise WaldurConfigError("api_token", "is not set; pass api_token or set the WALDUR_API_TOKEN environment variable")
-        if values["api_url"] is None:
-            raise WaldurConfigError("api_url", "is not set; pass api_url or set the WALDUR_API_URL environment variable")
-        return cls(
-            api_url=values["api_url"],
-            api_token=values["api_token"],
-            auth_scheme=values["auth_scheme"] or "Token",
-            validate_certs=True if values["validate_certs"] is None else values["validate_certs"],
-            ca_path=values["ca_path"],
-            timeout=30.0 if values["timeout"] is None else values["timeout"],
-            retries=4 if options.get("retries") is None else options["retries"],
-            retry_budget=60.0 if options.get("retry_budget") is None else options["retry_budget"],
-            token_source=origin["api_token"],
-        )
-
-    def _validate(self):
-        token = self.api_token
-        if not isinstance(token, str) or not token.strip():
-            raise WaldurConfigError("api_token", "is empty (from %s); give a Waldur API token" % self.token_source)
-        if token != token.strip() or any(ch.isspace() or ord(ch) < 32 for ch in token):
-            raise WaldurConfigError("api_token", "contains white space or control characters (from %s); give the bare token" % self.token_source)
-        if self.auth_scheme not in ("Token", "Bearer"):
-            raise WaldurConfigError("auth_scheme", "%r is not one of Token, Bearer" % (self.auth_scheme,))
-        if not isinstance(self.timeout, (int, float)) or isinstance(self.timeout, bool) or self.timeout <= 0:
-            raise WaldurConfigError("timeout", "%r must be a number of seconds above 0" % (self.timeout,))
-        if not isinstance(self.retries, int) or self.retries < 0:
-            raise WaldurConfigError("retries", "%r must be 0 or a positive whole number" % (self.retries,))
-        if not isinstance(self.retry_budget, (int, float)) or self.retry_budget < 0:
-            raise WaldurConfigError("retry_budget", "%r must be 0 or a positive number of seconds" % (self.retry_budget,))
-        if self.ca_path is not None and not os.path.exists(self.ca_path):
-            raise WaldurConfigError("ca_path", "%s does not exist; give a PEM file or a directory of CA certificates" % self.ca_path)
-
-    @property
-    def insecure_transport(self):
-        """True when the token would cross a network unencrypted."""
-        parts = urlsplit(self.api_root)
-        return parts.scheme == "http" and not _is_loopback(parts.hostname)
-
-    @property
-    def origin(self):
-        parts = urlsplit(self.api_root)
-        return "%s://%s" % (parts.scheme, parts.netloc)
-
-
-def parse_retry_after(value, now=None):
-    """Seconds to wait from a Retry-After header (seconds or HTTP date), or None if unusable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when is None:
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    if math.isnan(seconds):
-        return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
-
-
-class RetryPolicy:
-    """Exponential backoff with full jitter, bounded by a count and a total waiting budget.
-
-    One policy is shared by every request of a client (pages fetched in parallel included), so
-    ``budget`` bounds the waiting of the whole task. A ``Retry-After`` the server sent is waited
-    for as given (capped at MAX_RETRY_AFTER) instead of the backoff.
-    """
-
-    def __init__(self, retries=4, budget=60.0, base=0.5, cap=30.0, sleep=time.sleep, rng=None):
-        self.retries = retries
-        self.budget = budget
-        self.base = base
-        self.cap = cap
-        self.sleep = sleep
-        self.rng = rng or random.Random()
-        self.waited = 0.0
-        self._lock = threading.Lock()
-
-    def plan(self, attempt, retry_after=None):
-        """``(seconds, None)`` to wait before retry number ``attempt`` (1-based), taken from the budget,
-        or ``(None, reason)`` when no retry is left."""
-        with self._lock:
-            if attempt > self.retries:
-                return None, "retries is %d" % self.retries
-            if retry_after is not None:
-                wait = retry_after
-            else:
-                wait = self.rng.uniform(0, min(self.cap, self.base * (2 ** (attempt - 1))))
-            left = self.budget - self.waited
-            if retry_after is not None and wait > left:
-                return None, "the server asked to wait %s s (Retry-After), more than the %s s left of retry_budget" % (
-                    _seconds(wait), _seconds(max(left, 0)))
-            if retry_after is None and left <= 0:
-                return None, "the %s s of retry_budget are spent" % _seconds(self.budget)
-            wait = min(wait, left)
-            self.waited += wait
-            return wait, None
-
-    def delay(self, attempt, retry_after=None):
-        """Seconds to wait before retry ``attempt`` (taken from the budget), or None if no retry is left."""
-        return self.plan(attempt, retry_after)[0]
-
-    def wait(self, seconds):
-        self.sleep(seconds)
-
-
-def _seconds(value):
-    return ("%.1f" % value).rstrip("0").rstrip(".")
 
 
 class Page:
@@ -415,7 +137,8 @@ class WaldurClient:
     followed, so the token is never sent anywhere else.
     """
 
-    def __init__(self, settings, page_size=MAX_PAGE_SIZE, max_workers=4, retry_policy=None, log=None, session=None):
+    def __init__(self, settings, page_size=DEFAULTS["page_size"], max_workers=DEFAULTS["max_workers"], retry_policy=None,
+                 log=None, session=None):
         if not HAS_REQUESTS:
             raise WaldurError("the Python library requests is required on the host that runs this task")
         if not isinstance(page_size, int) or isinstance(page_size, bool) or not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -506,7 +229,9 @@ class WaldurClient:
         for _attempt in range(LISTING_ATTEMPTS):
             first = self.get_page(path, params, 1)
             page_count = max(1, math.ceil(first.total / self.page_size))
-            pages = [first] + self.map(lambda number: self._later_page(path, params, number), range(2, page_count + 1))
+            later = self.fetch_concurrently({number: lambda number=number: self._later_page(path, params, number)
+                                             for number in range(2, page_count + 1)})
+            pages = [first] + [later[number] for number in range(2, page_count + 1)]
             problem = self._paging_problem(pages)
             if problem is None:
                 merged = self._merge(pages, key)
@@ -557,17 +282,17 @@ class WaldurClient:
                 merged.append(item)
         return merged
 
-    def map(self, function, arguments):
-        """``function`` over ``arguments`` with at most ``max_workers`` at once, results in order."""
-        arguments = list(arguments)
-        if self.max_workers == 1 or len(arguments) <= 1:
-            return [function(argument) for argument in arguments]
-        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(arguments))) as executor:
-            futures = [executor.submit(function, argument) for argument in arguments]
+    def fetch_concurrently(self, requests_by_name):
+        """``{name: result}`` of ``{name: request}`` (calls without arguments that make requests on this client),
+        at most ``max_workers`` at once. The first failure is raised here, and requests not yet started are dropped."""
+        if self.max_workers == 1 or len(requests_by_name) <= 1:
+            return {name: request() for name, request in requests_by_name.items()}
+        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(requests_by_name))) as executor:
+            futures = {name: executor.submit(request) for name, request in requests_by_name.items()}
             try:
-                return [future.result() for future in futures]
+                return {name: future.result() for name, future in futures.items()}
             except BaseException:
-                for future in futures:
+                for future in futures.values():
                     future.cancel()
                 raise
 
@@ -592,7 +317,7 @@ class WaldurClient:
                     failure.args = ("%s (gave up after %d attempt%s: %s)" % (
                         failure.args[0], attempt, "s" if attempt > 1 else "", reason),)
                 raise failure
-            self.log("retry %d of %d in %ss: %s" % (attempt, self.retry_policy.retries, _seconds(wait), failure))
+            self.log("retry %d of %d in %ss: %s" % (attempt, self.retry_policy.retries, format_seconds(wait), failure))
             self.retry_policy.wait(wait)
 
     def _attempt(self, url):
@@ -617,7 +342,7 @@ class WaldurClient:
     def _transport_reason(self, exc):
         reason = self._reason(exc)
         if isinstance(exc, requests.exceptions.Timeout) or "timed out" in reason.lower():
-            return "no answer within the timeout of %s s (%s)" % (_seconds(self.settings.timeout), reason)
+            return "no answer within the timeout of %s s (%s)" % (format_seconds(self.settings.timeout), reason)
         if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
             return "the connection broke while the answer was read (%s)" % reason
         return reason

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurConfigError, WaldurServerError
-from ansible_collections.waldur.cloud.plugins.module_utils.images import Directory, name_params, normalize_uuid, retrieve
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError, WaldurServerError
+from ansible_collections.waldur.cloud.plugins.module_utils.images import SettingsAndTenants, name_params, normalize_uuid, retrieve
 from ansible_collections.waldur.cloud.plugins.module_utils.selection import check_selection, parse_size
 
 FLAVORS_PATH = "openstack-flavors/"
@@ -153,7 +153,7 @@ class FlavorQuery:
         """The flavors, as the server sends them, in the server's order."""
         if self.uuid is not None:
             return retrieve(client, FLAVORS_PATH + self.uuid + "/")
-        directory = directory or Directory(client)
+        directory = directory or SettingsAndTenants(client)
         settings_uuid = directory.resolve_settings(self.settings, "settings") if self.settings is not None else self.settings_uuid
         tenant_uuid = directory.resolve_tenant(self.tenant, "tenant") if self.tenant is not None else self.tenant_uuid
         try:

@@ -10,7 +10,7 @@ import re
 
 from urllib.parse import urlsplit
 
-from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurConfigError, WaldurNotFoundError
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError, WaldurNotFoundError
 
 IMAGES_PATH = "openstack-images/"
 SETTINGS_PATH = "service-settings/"
@@ -21,8 +21,9 @@ _DASHED_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-
 
 # Only these fields are ever asked for: service settings carry credentials in `options`.
 SETTINGS_FIELDS = ("uuid", "name", "shared")
+# A tenant names its customer by URL only (`customer`); the inventory derives the uuid from it.
 TENANT_FIELDS = ("uuid", "name", "service_settings_uuid", "service_name", "project_uuid", "project_name",
-                 "customer_uuid", "customer_name")
+                 "customer", "customer_name")
 
 
 def is_uuid(value):
@@ -52,7 +53,7 @@ def settings_uuid_of(image):
     return uuid_in_url(image.get("settings") or "", "service-settings")
 
 
-class Directory:
+class SettingsAndTenants:
     """The service settings and tenants visible to the user, fetched once, only safe fields.
 
     Non-staff users usually see no private service settings, but their tenants name the
@@ -67,17 +68,14 @@ class Directory:
 
     def load(self, settings=True, tenants=True):
         """Fetch what is asked for and not yet known, in parallel."""
-        jobs = []
+        wanted = {}
         if settings and self._listed_settings is None:
-            jobs.append(("settings", SETTINGS_PATH, [("type", "OpenStack")], SETTINGS_FIELDS))
+            wanted["settings"] = lambda: self.client.list_all(SETTINGS_PATH, [("type", "OpenStack")], fields=SETTINGS_FIELDS)
         if (settings or tenants) and self._tenants is None:
-            jobs.append(("tenants", TENANTS_PATH, [], TENANT_FIELDS))
-        results = self.client.map(lambda job: (job[0], self.client.list_all(job[1], job[2], fields=job[3])), jobs)
-        for kind, rows in results:
-            if kind == "settings":
-                self._listed_settings = rows
-            else:
-                self._tenants = rows
+            wanted["tenants"] = lambda: self.client.list_all(TENANTS_PATH, fields=TENANT_FIELDS)
+        results = self.client.fetch_concurrently(wanted)
+        self._listed_settings = results.get("settings", self._listed_settings)
+        self._tenants = results.get("tenants", self._tenants)
         if settings and self._settings is None:
             self._settings = self._merge_settings()
         return self
@@ -100,11 +98,6 @@ class Directory:
     @property
     def tenants(self):
         return self.load(settings=False, tenants=True)._tenants
-
-    @property
-    def listed_settings(self):
-        """Only the settings the service-settings endpoint itself returned."""
-        return self.load(settings=True, tenants=True)._listed_settings
 
     def resolve_settings(self, value, option):
         """A settings uuid from a name, a uuid or a service-settings URL."""
@@ -195,7 +188,7 @@ class ImageQuery:
         """The images, as the server sends them, in the server's order (by name)."""
         if self.uuid is not None:
             return self._retrieve(client)
-        directory = directory or Directory(client)
+        directory = directory or SettingsAndTenants(client)
         settings_uuid = self.settings_uuid
         if self.settings is not None:
             settings_uuid = directory.resolve_settings(self.settings, "settings")

@@ -11,11 +11,11 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.waldur.cloud.plugins.module_utils.client import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
-    ConnectionSettings,
     WaldurClient,
-    WaldurConfigError,
-    WaldurError,
 )
+from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings
+from ansible_collections.waldur.cloud.plugins.module_utils.defaults import DEFAULTS
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError, WaldurError
 
 CONNECTION_ARGUMENT_SPEC = dict(
     api_url=dict(type="str"),
@@ -24,13 +24,13 @@ CONNECTION_ARGUMENT_SPEC = dict(
     validate_certs=dict(type="bool"),
     ca_path=dict(type="path"),
     timeout=dict(type="float"),
-    retries=dict(type="int", default=4),
-    retry_budget=dict(type="float", default=60.0),
+    retries=dict(type="int", default=DEFAULTS["retries"]),
+    retry_budget=dict(type="float", default=DEFAULTS["retry_budget"]),
 )
 
 PAGING_ARGUMENT_SPEC = dict(
-    page_size=dict(type="int", default=300),
-    max_workers=dict(type="int", default=4),
+    page_size=dict(type="int", default=DEFAULTS["page_size"]),
+    max_workers=dict(type="int", default=DEFAULTS["max_workers"]),
 )
 
 
@@ -68,10 +68,7 @@ class WaldurModule:
         self.module.exit_json(changed=False, **result)
 
     def _retry_result(self):
-        # Retries are shown from -vvv on, as Ansible's own verbose output would.
-        if self.retry_log and self.module._verbosity >= 3:
-            return {"api_retries": self.retry_log}
-        return {}
+        return {"api_retries": self.retry_log} if self.retry_log else {}
 
     def warn(self, message):
         self.module.warn(message)

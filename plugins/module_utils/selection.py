@@ -28,7 +28,7 @@ import re
 from collections import namedtuple
 from decimal import Decimal, Inexact, localcontext
 
-from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurConfigError
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 
 ACCEPTED_SIZES = ("a whole number of MiB above 0 (e.g. 20480) or a number with a binary unit K/KiB, M/MiB, G/GiB "
                   "or T/TiB (e.g. 512M, 20 GiB, 1.5G)")
@@ -41,7 +41,7 @@ _SIZE = re.compile(r"^(?P<number>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>[A-Za-z]*)$")
 FIT_KEYS = ("disk", "ram")
 # The image field each dimension of a flavor is compared with.
 REQUIREMENT_OF = {"disk": "min_disk", "ram": "min_ram"}
-SORT_KEYS = ("name", "version", "min_disk", "min_ram")
+IMAGE_SORT_KEYS = ("name", "version", "min_disk", "min_ram")
 ORDERS = ("asc", "desc")
 _DIGITS = re.compile(r"([0-9]+)")
 
@@ -213,12 +213,17 @@ def version_key(name):
     return [int(part) if position % 2 else part for position, part in enumerate(parts)]
 
 
+def check_choice(option, value, choices):
+    """Refuse a value of ``option`` that is not one of ``choices``."""
+    if value not in choices:
+        raise WaldurConfigError(option, "%r is not one of %s" % (value, ", ".join(choices)))
+
+
 def check_selection(sort_by=None, order="asc", limit=None):
     """Refuse an unknown sort_by or order, or a bad limit, before anything is listed."""
-    if sort_by is not None and sort_by not in SORT_KEYS:
-        raise WaldurConfigError("sort_by", "%r is not one of %s" % (sort_by, ", ".join(SORT_KEYS)))
-    if order not in ORDERS:
-        raise WaldurConfigError("order", "%r is not one of %s" % (order, ", ".join(ORDERS)))
+    if sort_by is not None:
+        check_choice("sort_by", sort_by, IMAGE_SORT_KEYS)
+    check_choice("order", order, ORDERS)
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise WaldurConfigError("limit", "%r must be a whole number of at least 1" % (limit,))
 

@@ -11,13 +11,19 @@ zeroes every count. So every request here names real OpenStack service settings,
 
 from __future__ import annotations
 
-from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurConfigError
-from ansible_collections.waldur.cloud.plugins.module_utils.images import IMAGES_PATH, Directory, ImageQuery, settings_uuid_of
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
+from ansible_collections.waldur.cloud.plugins.module_utils.images import (
+    IMAGES_PATH,
+    ImageQuery,
+    SettingsAndTenants,
+    settings_uuid_of,
+)
+from ansible_collections.waldur.cloud.plugins.module_utils.selection import ORDERS, check_choice
 
 USAGE_PATH = IMAGES_PATH + "usage_stats/"
 RUNNING = "running_instances_count"
 CREATED = "created_instances_count"
-SORT_KEYS = {
+USAGE_SORT_KEYS = {
     "name": lambda row: (row["name"],),
     "running": lambda row: (row[RUNNING], row["name"]),
     "created": lambda row: (row[CREATED], row["name"]),
@@ -29,10 +35,8 @@ class UsageReport:
 
     def __init__(self, service_provider=None, shared=None, name=None, name_exact=None, include_images=False,
                  sort_by="name", order="asc"):
-        if sort_by not in SORT_KEYS:
-            raise WaldurConfigError("sort_by", "%r is not one of %s" % (sort_by, ", ".join(SORT_KEYS)))
-        if order not in ("asc", "desc"):
-            raise WaldurConfigError("order", "%r is not one of asc, desc" % (order,))
+        check_choice("sort_by", sort_by, USAGE_SORT_KEYS)
+        check_choice("order", order, ORDERS)
         if service_provider is not None and not isinstance(service_provider, (list, tuple)):
             service_provider = [service_provider]
         if service_provider is not None and not [value for value in service_provider if str(value).strip()]:
@@ -95,17 +99,17 @@ class UsageReport:
 
     def run(self, client, directory=None):
         """``{"stats": rows, "totals": {...}, "service_providers": [...]}``."""
-        directory = directory or Directory(client)
+        directory = directory or SettingsAndTenants(client)
         providers = self.providers(directory)
         params = [("service_provider", row["uuid"]) for row in providers]
-        jobs = [lambda: client.list_all(USAGE_PATH, params, key="name")]
+        wanted = {"usage": lambda: client.list_all(USAGE_PATH, params, key="name")}
         if self.include_images:
-            jobs.append(lambda: ImageQuery(show_duplicate_names=True, name_exact=self.name_exact).run(client, directory))
-        results = client.map(lambda job: job(), jobs)
-        rows = [row for row in results[0] if self._wanted(row["name"])]
+            wanted["images"] = lambda: ImageQuery(show_duplicate_names=True, name_exact=self.name_exact).run(client, directory)
+        results = client.fetch_concurrently(wanted)
+        rows = [row for row in results["usage"] if self._wanted(row["name"])]
         if self.include_images:
-            self._join(rows, results[1], providers, directory)
-        rows.sort(key=SORT_KEYS[self.sort_by], reverse=self.order == "desc")
+            self._join(rows, results["images"], providers, directory)
+        rows.sort(key=USAGE_SORT_KEYS[self.sort_by], reverse=self.order == "desc")
         return {
             "stats": rows,
             "totals": {

@@ -24,10 +24,14 @@ author:
   - waldur.cloud maintainers (@waldur)
 extends_documentation_fragment:
   - waldur.cloud.connection
+  - waldur.cloud.connection.retries
   - waldur.cloud.connection.paging
   - waldur.cloud.attributes
   - waldur.cloud.attributes.info_module
   - waldur.cloud.image_filters
+  - waldur.cloud.image_selection.flavor_fit
+  - waldur.cloud.image_selection.sorting
+  - waldur.cloud.sizes
 options:
   uuid:
     description:
@@ -44,74 +48,14 @@ options:
         O(offering_uuid) cannot be combined with it.
     type: bool
     default: false
-  fits:
-    description:
-      - Keep only the images that a flavor of this size can boot, after the filters above.
-      - An image fits when its C(min_disk) is at most O(fits.disk) and its C(min_ram) is at most O(fits.ram). An image
-        whose requirement equals the flavor's size fits; one MiB more does not. Images with C(min_disk) or C(min_ram)
-        of V(0) (no requirement) fit every flavor.
-      - Give O(fits.disk), O(fits.ram) or both; a size that is not given is not checked. Unknown keys are an error.
-      - "Sizes are whole numbers of MiB (as Waldur reports C(min_disk) and C(min_ram)), as an integer or a string
-        (V(20480)), or a number with a binary unit, in any letter case, with or without a space: V(K)/V(KiB),
-        V(M)/V(MiB), V(G)/V(GiB), V(T)/V(TiB), also V(Ki), V(Mi), V(Gi), V(Ti) (V(512M), V(4G), V(20 GiB), V(1.5G)).
-        The result must be a whole number of MiB."
-      - V(KB), V(MB), V(GB) and V(TB) are refused as ambiguous (powers of 1000 or of 1024?); write V(20G) or V(20GiB),
-        which is what OpenStack means by the C(GB) it shows for flavors.
-      - Zero, negative, fractional-MiB and non-numeric sizes, booleans and unknown units are refused, naming the value
-        and the accepted forms. A flavor with a disk of V(0) boots from a volume and nova does not check C(min_disk)
-        for it, so for such a flavor leave O(fits.disk) out.
-      - When no image fits, RV(images) is V([]) and the task succeeds; check it (see the examples) before using
-        C(images[0]), or use the P(waldur.cloud.openstack_image#lookup) lookup, which fails with a clear message.
-      - A dictionary with the keys below; anything else is an error that names this option.
-      - "With O(fits.flavor), Waldur's own rule for an instance order applies: the flavor's RAM is compared with
-        C(min_ram), O(fits.disk) is the system volume the instance boots from (compared with C(min_disk); without it
-        C(min_disk) is not checked, and RV(fit) says so), and with O(tenant) or O(tenant_uuid) the flavor must be linked
-        to that tenant, as the images listed are. The flavor's own disk is never used: Waldur boots instances from a
-        new volume, so a flavor with a disk of V(0) is fine. Without a tenant, only the images of the flavor's service
-        settings are kept."
-    type: raw
-    suboptions:
-      disk:
-        description:
-          - The root disk of the flavor, in MiB or with a unit (V(20480), V(20G), V(20 GiB)).
-          - With O(fits.flavor), the system volume size (at least V(1024) MiB, as Waldur requires).
-        type: raw
-      ram:
-        description:
-          - The RAM of the flavor, in MiB or with a unit (V(4096), V(4G), V(4096M)).
-          - Cannot be combined with O(fits.flavor), whose RAM is the RAM.
-        type: raw
-      flavor:
-        description:
-          - The flavor of the instance, by name, uuid or URL (or a flavor dict from M(waldur.cloud.openstack_flavor_info)).
-          - A name is looked up among the flavors of O(tenant), else of O(settings), else every visible one; a name that
-            matches several flavors is an error listing them.
-        type: raw
-  sort_by:
-    description:
-      - Order the result by this field of the images. Without it, the server's order is kept (by name, in byte order).
-      - V(name) compares names character by character (code points), as the server does.
-      - V(version) compares names ignoring letter case, with runs of digits as numbers, so V(debian-9) comes before V(debian-12) and
-        V(ubuntu-22.04) before V(ubuntu-24.04). With O(order=desc) this is "the newest by name".
-      - V(min_disk) and V(min_ram) order by the requirement; with O(order=desc) and O(fits), the first image is the one
-        with the largest requirement that still fits.
-      - Images equal in this field are always ordered by name, then uuid, ascending, whatever O(order), so the result is
-        the same however the server orders them.
-    type: str
-    choices: [name, version, min_disk, min_ram]
-  order:
-    description:
-      - V(asc) for ascending, V(desc) for descending order of O(sort_by).
-    type: str
-    choices: [asc, desc]
-    default: asc
   limit:
     description:
       - Return at most this many images, the first ones after O(fits) and O(sort_by). V(1) gives the single image to use.
       - Every page is still read; the server cannot sort by size, so the limit is applied by the module.
     type: int
 notes:
-  - Waldur reports O(ignore:min_disk) and O(ignore:min_ram) in MiB.
+  - When no image fits, RV(images) is V([]) and the task succeeds; check it (see the examples) before using
+    C(images[0]), or use the P(waldur.cloud.openstack_image#lookup) lookup, which fails with a clear message.
   - O(fits), O(sort_by), O(order) and O(limit) are applied by the module after the server has answered (the server cannot
     filter or sort by size); they are checked before any request is made.
 seealso:
@@ -290,8 +234,8 @@ fit:
       type: list
       elements: str
 api_retries:
-  description: The retries made after 429, 5xx answers or connection failures, shown at verbosity 3 (C(-vvv)) and up.
-  returned: when a request was retried and verbosity is 3 or more
+  description: The retries made after 429, 5xx answers or connection failures.
+  returned: when a request was retried
   type: list
   elements: str
 """
@@ -299,7 +243,7 @@ api_retries:
 from ansible_collections.waldur.cloud.plugins.module_utils.boot import apply_fit, parse_fits
 from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery
 from ansible_collections.waldur.cloud.plugins.module_utils.module import WaldurModule
-from ansible_collections.waldur.cloud.plugins.module_utils.selection import ORDERS, SORT_KEYS, check_selection, select_images
+from ansible_collections.waldur.cloud.plugins.module_utils.selection import IMAGE_SORT_KEYS, ORDERS, check_selection, select_images
 
 
 def main():
@@ -317,7 +261,7 @@ def main():
             is_rescue_image=dict(type="bool"),
             # raw, so that a value that is not a dictionary fails in parse_fits with a message naming fits.
             fits=dict(type="raw"),
-            sort_by=dict(type="str", choices=list(SORT_KEYS)),
+            sort_by=dict(type="str", choices=list(IMAGE_SORT_KEYS)),
             order=dict(type="str", choices=list(ORDERS), default="asc"),
             limit=dict(type="int"),
         ),

@@ -26,6 +26,7 @@ author:
   - waldur.cloud maintainers (@waldur)
 extends_documentation_fragment:
   - waldur.cloud.connection
+  - waldur.cloud.connection.retries
   - waldur.cloud.connection.paging
   - waldur.cloud.attributes
   - waldur.cloud.attributes.info_module
@@ -161,14 +162,15 @@ service_providers:
       name: cloud-a
       shared: false
 api_retries:
-  description: The retries made after 429, 5xx answers or connection failures, shown at verbosity 3 (C(-vvv)) and up.
-  returned: when a request was retried and verbosity is 3 or more
+  description: The retries made after 429, 5xx answers or connection failures.
+  returned: when a request was retried
   type: list
   elements: str
 """
 
 from ansible_collections.waldur.cloud.plugins.module_utils.module import WaldurModule
-from ansible_collections.waldur.cloud.plugins.module_utils.usage import UsageReport
+from ansible_collections.waldur.cloud.plugins.module_utils.selection import ORDERS
+from ansible_collections.waldur.cloud.plugins.module_utils.usage import USAGE_SORT_KEYS, UsageReport
 
 
 def main():
@@ -179,8 +181,8 @@ def main():
             name=dict(type="str"),
             name_exact=dict(type="str"),
             include_images=dict(type="bool", default=False),
-            sort_by=dict(type="str", choices=["name", "running", "created"], default="name"),
-            order=dict(type="str", choices=["asc", "desc"], default="asc"),
+            sort_by=dict(type="str", choices=list(USAGE_SORT_KEYS), default="name"),
+            order=dict(type="str", choices=list(ORDERS), default="asc"),
         ),
     )
 

@@ -11,12 +11,10 @@ import contextlib
 from ansible.errors import AnsibleError
 from ansible.utils.display import Display
 
-from ansible_collections.waldur.cloud.plugins.module_utils.client import (
-    HAS_REQUESTS,
-    ConnectionSettings,
-    WaldurClient,
-    WaldurError,
-)
+from ansible_collections.waldur.cloud.plugins.module_utils.client import HAS_REQUESTS, WaldurClient
+from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings
+from ansible_collections.waldur.cloud.plugins.module_utils.defaults import DEFAULTS
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurError
 
 display = Display()
 
@@ -65,8 +63,8 @@ def open_client(plugin, where=None, overrides=None, page_size=None, max_workers=
         if settings.insecure_transport:
             display.warning("api_url %s is plain http to a host that is not loopback: the API token is sent unencrypted. "
                             "Use https." % settings.api_root)
-        return WaldurClient(settings, page_size=300 if page_size is None else page_size,
-                            max_workers=4 if max_workers is None else max_workers, log=display.vvv)
+        return WaldurClient(settings, page_size=DEFAULTS["page_size"] if page_size is None else page_size,
+                            max_workers=DEFAULTS["max_workers"] if max_workers is None else max_workers, log=display.vvv)
 
 
 @contextlib.contextmanager

@@ -15,12 +15,13 @@ import collections
 import re
 import unicodedata
 
-from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurConfigError
-from ansible_collections.waldur.cloud.plugins.module_utils.images import Directory, ImageQuery, settings_uuid_of
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
+from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery, SettingsAndTenants, settings_uuid_of
 from ansible_collections.waldur.cloud.plugins.module_utils.usage import usage_by_name
 
 # Bumped whenever the shape of the data below changes: an older cache entry is then refetched.
-DATA_FORMAT = 1
+# 2: tenants carry `customer` (a URL), not the `customer_uuid` the server never sends.
+DATA_FORMAT = 2
 
 
 def _membership_query(query, tenant_uuid=None):
@@ -43,32 +44,33 @@ def fetch_inventory_data(client, query, membership=True, usage=False):
     2. In parallel: one ``tenant_uuid`` listing per tenant on a service settings that has listed
        images (``membership``), and the usage statistics (``usage``).
     """
-    directory = Directory(client)
+    directory = SettingsAndTenants(client)
     if query.settings is not None or query.tenant is not None:
         directory.load()
     duplicates = membership and query.show_duplicate_names
-    jobs = [directory.load, lambda: query.run(client, directory)]
+    wanted = {"directory": directory.load, "images": lambda: query.run(client, directory)}
     if duplicates:
-        jobs.append(lambda: _membership_query(query).run(client, directory))
-    results = client.map(lambda job: job(), jobs)
-    images = results[1]
-    known = [image["uuid"] for image in results[2]] if duplicates else None
+        wanted["known"] = lambda: _membership_query(query).run(client, directory)
+    results = client.fetch_concurrently(wanted)
+    images = results["images"]
+    known = [image["uuid"] for image in results["known"]] if duplicates else None
 
     listed_settings = {settings_uuid_of(image) for image in images}
     tenants = [row for row in directory.tenants if row.get("service_settings_uuid") in listed_settings] if membership else []
-    jobs = [lambda tenant_uuid=row["uuid"]: _membership_query(query, tenant_uuid).run(client, directory) for row in tenants]
+    wanted = {("tenant", row["uuid"]): lambda tenant_uuid=row["uuid"]: _membership_query(query, tenant_uuid).run(client, directory)
+              for row in tenants}
     if usage:
-        jobs.append(lambda: _usage(client, directory))
-    results = client.map(lambda job: job(), jobs)
+        wanted["usage"] = lambda: _usage(client, directory)
+    results = client.fetch_concurrently(wanted)
     return {
         "format": DATA_FORMAT,
         "images": images,
         "settings": directory.settings,
         "tenants": directory.tenants,
-        "membership": {row["uuid"]: [image["uuid"] for image in listing]
-                       for row, listing in zip(tenants, results)} if membership else None,
+        "membership": {row["uuid"]: [image["uuid"] for image in results[("tenant", row["uuid"])]]
+                       for row in tenants} if membership else None,
         "membership_known": known,
-        "usage": results[-1] if usage else None,
+        "usage": results["usage"] if usage else None,
     }
 
 
@@ -77,7 +79,7 @@ def _usage(client, directory):
         return usage_by_name(client, directory)
     except WaldurConfigError as exc:
         # The usage code names its own option; here the user set usage_stats.
-        raise WaldurConfigError("usage_stats", str(exc).split(": ", 1)[-1]) from None
+        raise WaldurConfigError("usage_stats", exc.message) from None
 
 
 def valid_data(data):

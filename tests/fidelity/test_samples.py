@@ -75,7 +75,8 @@ def our_header_names(reply):
 def assert_same_headers(reply, sample):
     """Same header names in the same order, same values for the constant ones."""
     assert our_header_names(reply) == sample.header_names()
-    for name in ("Content-Type", "Vary", "Allow", "X-Frame-Options", "Content-Language", "WWW-Authenticate", "Connection"):
+    for name in ("Content-Type", "Vary", "Allow", "X-Frame-Options", "Content-Language", "WWW-Authenticate", "Connection",
+                 "Location"):
         assert reply.header(name) == sample.header(name), name
     if sample.header("Content-Length") is not None:
         assert int(reply.header("Content-Length")) == len(reply.body)
@@ -108,103 +109,57 @@ def assert_image_shape(item, sample_item, base_url):
     assert re.match(r"^%s/api/service-settings/[0-9a-f]{32}/$" % re.escape(base_url), item["settings"])
 
 
-def staff(emu):
-    return emu.tokens["staff"]
+# ------------------------------------------------------------------ what each sample must show
+def same_body(reply, sample, server, dataset):
+    """Error answers and redirects: the very bytes the real server sent."""
+    assert reply.body == sample.body
 
 
-def test_04_list_default(legacy_emu, samples_dir):
-    sample = Sample(samples_dir, "04-list-default")
-    reply = fetch(legacy_emu.url, "/api/openstack-images/", staff(legacy_emu))
-    assert reply.status == sample.status == 200
-    assert_same_headers(reply, sample)
+def list_default(reply, sample, server, dataset):
     # Same data set size as the recording (700, no dedup on that server): identical Link header.
     assert reply.header("X-Result-Count") == sample.header("X-Result-Count") == "700"
-    assert reply.header("Link") == sample.header("Link").replace(SAMPLE_BASE, legacy_emu.url)
-    assert_same_links(reply, sample, legacy_emu.url, 10)
+    assert reply.header("Link") == sample.header("Link").replace(SAMPLE_BASE, server.url)
+    assert_same_links(reply, sample, server.url, 10)
     body, expected = reply.json(), sample.json()
     assert len(body) == len(expected) == 10
     for item in body:
-        assert_image_shape(item, expected[0], legacy_emu.url)
+        assert_image_shape(item, expected[0], server.url)
     names = [item["name"] for item in body]
     assert names == sorted(names)
     # Serialisation as the server's: compact separators, raw UTF-8.
     assert reply.body == json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def test_28_retrieve_hex(legacy_emu, samples_dir, dataset700):
-    sample = Sample(samples_dir, "28-retrieve-hex")
-    image = dataset700["images"][0]
-    reply = fetch(legacy_emu.url, "/api/openstack-images/%s/" % image["uuid"], staff(legacy_emu))
-    assert reply.status == sample.status == 200
-    assert_same_headers(reply, sample)
-    assert_image_shape(reply.json(), sample.json(), legacy_emu.url)
-    assert reply.json()["uuid"] == image["uuid"]
+def current_list(reply, sample, server, dataset):
+    """8.x adds backend_id, backend_created_at and the 8.0.8 rescue fields after the old ones."""
+    old_keys = [key for key, _kind in shape(sample.json()[0])]
+    for item in reply.json():
+        assert list(item) == old_keys + ["backend_id", "backend_created_at", "hw_rescue_device", "hw_rescue_bus", "is_rescue_image"]
+        assert isinstance(item["backend_id"], str)
+        assert item["backend_created_at"] is None or isinstance(item["backend_created_at"], str)
+        assert isinstance(item["hw_rescue_device"], str) and isinstance(item["hw_rescue_bus"], str)
+        assert isinstance(item["is_rescue_image"], bool)
 
 
-@pytest.mark.parametrize("which", ["legacy", "current"])
-def test_30_retrieve_nonexistent(which, emu, legacy_emu, samples_dir):
-    server = legacy_emu if which == "legacy" else emu
-    sample = Sample(samples_dir, "30-retrieve-nonexistent")
-    reply = fetch(server.url, "/api/openstack-images/00000000000000000000000000000000/", staff(server))
-    assert reply.status == sample.status == 404
-    assert reply.body == sample.body
-    assert_same_headers(reply, sample)
+def retrieve_hex(reply, sample, server, dataset):
+    assert_image_shape(reply.json(), sample.json(), server.url)
+    assert reply.json()["uuid"] == dataset["images"][0]["uuid"]
 
 
-@pytest.mark.parametrize("which", ["legacy", "current"])
-def test_15_settings_uuid_malformed(which, emu, legacy_emu, samples_dir):
-    server = legacy_emu if which == "legacy" else emu
-    sample = Sample(samples_dir, "15-filter-settings_uuid-malformed")
-    reply = fetch(server.url, "/api/openstack-images/?settings_uuid=not-a-uuid", staff(server))
-    assert reply.status == sample.status == 400
-    assert reply.body == sample.body
-    assert_same_headers(reply, sample)
-
-
-@pytest.mark.parametrize("which", ["legacy", "current"])
-def test_33_page_beyond_range(which, emu, legacy_emu, samples_dir):
-    server = legacy_emu if which == "legacy" else emu
-    sample = Sample(samples_dir, "33-page-beyond-range")
-    reply = fetch(server.url, "/api/openstack-images/?page_size=300&page=4", staff(server))
-    assert reply.status == sample.status == 404
-    assert reply.body == sample.body
-    assert_same_headers(reply, sample)
-
-
-def test_39_usage_stats(legacy_emu, samples_dir):
-    sample = Sample(samples_dir, "39-usage_stats")
-    reply = fetch(legacy_emu.url, "/api/openstack-images/usage_stats/", staff(legacy_emu))
-    assert reply.status == sample.status == 200
-    assert_same_headers(reply, sample)
-    assert_same_links(reply, sample, legacy_emu.url, 10)
+def usage_stats(reply, sample, server, dataset):
+    assert_same_links(reply, sample, server.url, 10)
     body = reply.json()
     assert len(body) == 10
-    for row in body:
-        assert shape(row) == shape(sample.json()[0])
+    assert all(shape(row) == shape(sample.json()[0]) for row in body)
 
 
-@pytest.mark.parametrize("which", ["legacy", "current"])
-def test_40_usage_stats_page2(which, emu, legacy_emu, samples_dir):
-    server = legacy_emu if which == "legacy" else emu
-    sample = Sample(samples_dir, "40-usage_stats-page2")
-    reply = fetch(server.url, "/api/openstack-images/usage_stats/?page=2", staff(server))
-    assert reply.status == sample.status == 400
-    assert reply.body == sample.body
-    assert_same_headers(reply, sample)
-
-
-def test_43_usage_stats_service_provider(legacy_emu, samples_dir, dataset700):
-    sample = Sample(samples_dir, "43-usage_stats-sp-ps300")
-    cloud_a = dataset700["service_settings"][0]
+def usage_stats_of_cloud_a(reply, sample, server, dataset):
+    cloud_a = dataset["service_settings"][0]
     assert cloud_a["name"] == "cloud-a"
-    path = "/api/openstack-images/usage_stats/?service_provider=%s&page_size=300" % cloud_a["uuid"]
-    reply = fetch(legacy_emu.url, path, staff(legacy_emu))
-    assert reply.status == sample.status == 200
-    assert_same_headers(reply, sample)
-    assert_same_links(reply, sample, legacy_emu.url, 300)
+    assert_same_links(reply, sample, server.url, 300)
     # Like the recording, more than 300 rows: two pages, so the whole Link header matches.
     recorded_uuid = "e7a0a77afc5244e9a7aee7396d8584fe"
-    expected = sample.header("Link").replace(SAMPLE_BASE, legacy_emu.url).replace(recorded_uuid, cloud_a["uuid"])
+    expected = sample.header("Link").replace(SAMPLE_BASE, server.url).replace(recorded_uuid, cloud_a["uuid"])
     assert reply.header("Link") == expected
     body = reply.json()
     assert len(body) == 300
@@ -213,56 +168,7 @@ def test_43_usage_stats_service_provider(legacy_emu, samples_dir, dataset700):
     assert names != sorted(names)
 
 
-@pytest.mark.parametrize("which", ["legacy", "current"])
-def test_48_no_token(which, emu, legacy_emu, samples_dir):
-    server = legacy_emu if which == "legacy" else emu
-    sample = Sample(samples_dir, "48-no-token")
-    reply = fetch(server.url, "/api/openstack-images/")
-    assert reply.status == sample.status == 401
-    assert reply.body == sample.body
-    assert reply.header("WWW-Authenticate") == "Token"
-    assert_same_headers(reply, sample)
-
-
-@pytest.mark.parametrize("which", ["legacy", "current"])
-def test_49_wrong_token(which, emu, legacy_emu, samples_dir):
-    server = legacy_emu if which == "legacy" else emu
-    sample = Sample(samples_dir, "49-wrong-token")
-    reply = fetch(server.url, "/api/openstack-images/", "0" * 40)
-    assert reply.status == sample.status == 401
-    assert reply.body == sample.body
-    assert_same_headers(reply, sample)
-
-
-@pytest.mark.parametrize("which", ["legacy", "current"])
-def test_60_post_not_allowed(which, emu, legacy_emu, samples_dir):
-    server = legacy_emu if which == "legacy" else emu
-    sample = Sample(samples_dir, "60-post-not-allowed")
-    reply = fetch(server.url, "/api/openstack-images/", staff(server), method="POST", body=b"{}",
-                  headers={"Content-Type": "application/json"})
-    assert reply.status == sample.status == 405
-    assert reply.body == sample.body
-    assert_same_headers(reply, sample)
-
-
-@pytest.mark.parametrize("which", ["legacy", "current"])
-def test_62_no_trailing_slash(which, emu, legacy_emu, samples_dir):
-    server = legacy_emu if which == "legacy" else emu
-    sample = Sample(samples_dir, "62-list-no-trailing-slash")
-    reply = fetch(server.url, "/api/openstack-images?page_size=5", staff(server))
-    assert reply.status == sample.status == 301
-    assert reply.header("Location") == sample.header("Location") == "/api/openstack-images/?page_size=5"
-    assert reply.header("Connection") == "close"
-    assert reply.body == sample.body == b""
-    assert_same_headers(reply, sample)
-
-
-def test_63_settings_retrieve(legacy_emu, samples_dir, dataset700):
-    sample = Sample(samples_dir, "63-settings-retrieve")
-    cloud_a = dataset700["service_settings"][0]
-    reply = fetch(legacy_emu.url, "/api/service-settings/%s/" % cloud_a["uuid"], staff(legacy_emu))
-    assert reply.status == sample.status == 200
-    assert_same_headers(reply, sample)
+def settings_retrieve(reply, sample, server, dataset):
     body, expected = reply.json(), sample.json()
     assert shape(body) == shape(expected)
     assert body["name"] == expected["name"] == "cloud-a"
@@ -271,29 +177,60 @@ def test_63_settings_retrieve(legacy_emu, samples_dir, dataset700):
     assert set(body["options"]) >= {"username", "password"}
 
 
-def test_64_tenant_retrieve(legacy_emu, samples_dir, dataset700):
-    sample = Sample(samples_dir, "64-tenant-retrieve")
-    tenant = dataset700["tenants"][2]
-    reply = fetch(legacy_emu.url, "/api/openstack-tenants/%s/" % tenant["uuid"], staff(legacy_emu))
-    assert reply.status == sample.status == 200
-    assert_same_headers(reply, sample)
+def tenant_retrieve(reply, sample, server, dataset):
+    tenant = dataset["tenants"][2]
     body, expected = reply.json(), sample.json()
     assert shape(body) == shape(expected)
     assert len(body) == len(expected)
     assert body["service_settings_uuid"] == tenant["service_settings_uuid"]
-    assert body["service_settings"] == "%s/api/service-settings/%s/" % (legacy_emu.url, tenant["service_settings_uuid"])
+    assert body["service_settings"] == "%s/api/service-settings/%s/" % (server.url, tenant["service_settings_uuid"])
 
 
-def test_current_image_shape_extends_the_recorded_one(emu, samples_dir):
-    """8.x adds backend_id, backend_created_at and the 8.0.8 rescue fields after the old ones."""
-    sample = Sample(samples_dir, "04-list-default")
-    reply = fetch(emu.url, "/api/openstack-images/", staff(emu))
-    assert reply.status == 200
+class Exchange:
+    """One recorded exchange: the sample, the request that made it, the servers to replay it on, what must hold."""
+
+    def __init__(self, sample, path, check, servers=("legacy", "current"), token="staff", method="GET"):
+        self.sample = sample
+        self.path = path  # text, or a function of the data set
+        self.check = check
+        self.servers = servers
+        self.token = token  # "staff", "wrong" or None
+        self.method = method
+
+
+EXCHANGES = [
+    Exchange("04-list-default", "/api/openstack-images/", list_default, servers=("legacy",)),
+    Exchange("04-list-default", "/api/openstack-images/", current_list, servers=("current",)),
+    Exchange("28-retrieve-hex", lambda dataset: "/api/openstack-images/%s/" % dataset["images"][0]["uuid"], retrieve_hex,
+             servers=("legacy",)),
+    Exchange("30-retrieve-nonexistent", "/api/openstack-images/%s/" % ("0" * 32), same_body),
+    Exchange("15-filter-settings_uuid-malformed", "/api/openstack-images/?settings_uuid=not-a-uuid", same_body),
+    Exchange("33-page-beyond-range", "/api/openstack-images/?page_size=300&page=4", same_body),
+    Exchange("39-usage_stats", "/api/openstack-images/usage_stats/", usage_stats, servers=("legacy",)),
+    Exchange("40-usage_stats-page2", "/api/openstack-images/usage_stats/?page=2", same_body),
+    Exchange("43-usage_stats-sp-ps300", lambda dataset: "/api/openstack-images/usage_stats/?service_provider=%s&page_size=300"
+             % dataset["service_settings"][0]["uuid"], usage_stats_of_cloud_a, servers=("legacy",)),
+    Exchange("48-no-token", "/api/openstack-images/", same_body, token=None),
+    Exchange("49-wrong-token", "/api/openstack-images/", same_body, token="wrong"),
+    Exchange("60-post-not-allowed", "/api/openstack-images/", same_body, method="POST"),
+    Exchange("62-list-no-trailing-slash", "/api/openstack-images?page_size=5", same_body),
+    Exchange("63-settings-retrieve", lambda dataset: "/api/service-settings/%s/" % dataset["service_settings"][0]["uuid"],
+             settings_retrieve, servers=("legacy",)),
+    Exchange("64-tenant-retrieve", lambda dataset: "/api/openstack-tenants/%s/" % dataset["tenants"][2]["uuid"],
+             tenant_retrieve, servers=("legacy",)),
+]
+
+
+@pytest.mark.parametrize("exchange, which", [(exchange, which) for exchange in EXCHANGES for which in exchange.servers],
+                         ids=["%s-%s-%s" % (exchange.sample, exchange.check.__name__, which)
+                              for exchange in EXCHANGES for which in exchange.servers])
+def test_the_emulator_answers_as_the_recorded_server(exchange, which, emu, legacy_emu, samples_dir, dataset700):
+    server = legacy_emu if which == "legacy" else emu
+    sample = Sample(samples_dir, exchange.sample)
+    path = exchange.path(dataset700) if callable(exchange.path) else exchange.path
+    token = {"staff": server.tokens["staff"], "wrong": "0" * 40, None: None}[exchange.token]
+    extra = {"body": b"{}", "headers": {"Content-Type": "application/json"}} if exchange.method == "POST" else {}
+    reply = fetch(server.url, path, token, method=exchange.method, **extra)
+    assert reply.status == sample.status
     assert_same_headers(reply, sample)
-    old_keys = [key for key, _kind in shape(sample.json()[0])]
-    for item in reply.json():
-        assert list(item) == old_keys + ["backend_id", "backend_created_at", "hw_rescue_device", "hw_rescue_bus", "is_rescue_image"]
-        assert isinstance(item["backend_id"], str)
-        assert item["backend_created_at"] is None or isinstance(item["backend_created_at"], str)
-        assert isinstance(item["hw_rescue_device"], str) and isinstance(item["hw_rescue_bus"], str)
-        assert isinstance(item["is_rescue_image"], bool)
+    exchange.check(reply, sample, server, dataset700)

@@ -5,18 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.emulator.client import fetch, fetch_all
-
-TENANT_KEYS = [
-    "url", "uuid", "name", "description", "service_name", "service_settings", "service_settings_uuid",
-    "service_settings_state", "service_settings_error_message", "project", "project_name", "project_uuid",
-    "customer", "customer_name", "customer_native_name", "customer_abbreviation", "error_message",
-    "error_traceback", "resource_type", "state", "created", "modified", "backend_id", "availability_zone",
-    "internal_network_id", "external_network_id", "quotas", "default_volume_type_name",
-    "marketplace_offering_uuid", "marketplace_offering_name", "marketplace_offering_plugin_options",
-    "marketplace_category_uuid", "marketplace_category_name", "marketplace_resource_uuid",
-    "marketplace_plan_uuid", "marketplace_resource_state", "is_usage_based", "is_limit_based",
-]
-SETTINGS_KEYS = ["url", "uuid", "name", "type", "state", "error_message", "shared", "customer", "terms_of_services", "scope", "options"]
+from tests.emulator.store import SETTINGS_FIELDS, TENANT_FIELDS
 
 
 def test_tenant_objects(emu, dataset700):
@@ -24,7 +13,7 @@ def test_tenant_objects(emu, dataset700):
     settings = {s["uuid"]: s for s in dataset700["service_settings"]}
     projects = {p["uuid"]: p for p in dataset700["projects"]}
     for item in items:
-        assert list(item) == TENANT_KEYS
+        assert tuple(item) == TENANT_FIELDS
         assert item["service_name"] == settings[item["service_settings_uuid"]]["name"]
         assert item["project_name"] == projects[item["project_uuid"]]["name"]
         assert item["url"] == "%s/api/openstack-tenants/%s/" % (emu.url, item["uuid"])
@@ -72,7 +61,7 @@ def test_settings_objects_and_type_filter(emu, dataset700):
     everything = fetch(emu.url, "/api/service-settings/", emu.tokens["staff"]).json()
     assert {item["type"] for item in everything} == {"OpenStack", "SLURM"}
     for item in everything:
-        assert list(item) == SETTINGS_KEYS
+        assert tuple(item) == SETTINGS_FIELDS
     bad = fetch(emu.url, "/api/service-settings/?type=openstack", emu.tokens["staff"])
     assert bad.status == 400
     assert bad.json() == {"type": ["Select a valid choice. openstack is not one of the available choices."]}

@@ -9,7 +9,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ansible_collections.waldur.cloud.plugins.module_utils.boot import FlavorFit, apply_fit, flavors_that_boot, size_for
-from ansible_collections.waldur.cloud.plugins.module_utils.client import ConnectionSettings, WaldurClient, WaldurConfigError
+from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurClient
+from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery
 from ansible_collections.waldur.cloud.plugins.module_utils.selection import select_images
 from tests.emulator import WaldurEmulator, generate_dataset

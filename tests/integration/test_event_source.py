@@ -11,7 +11,7 @@ import runpy
 import pytest
 
 from ansible_collections.waldur.cloud.plugins.module_utils import client
-from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurAuthError, WaldurConfigError
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurAuthError, WaldurConfigError
 from tests.emulator import WaldurEmulator, generate_dataset
 from tests.conftest import REPO_ROOT
 

@@ -98,7 +98,7 @@ class Outcome:
     def __init__(self, state="base", error=None, logged=None):
         self.state = state
         self.error = error
-        # A text that the retry log (api_retries at -vvv, display.vvv in plugins) must hold.
+        # A text that the retry log (api_retries in module results, display.vvv in plugins) must hold.
         self.logged = logged
 
 

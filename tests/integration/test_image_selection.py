@@ -274,8 +274,8 @@ LOOKUP_FAILURES = [
     ({"fits": {"disk": "20 GiBs"}}, "waldur.cloud.openstack_image lookup: fits.disk: '20 GiBs' has an unknown unit 'GiBs'; "
                                     + ACCEPTED),
     ({"fits": {"size": "4G"}}, "waldur.cloud.openstack_image lookup: fits: unknown key 'size'; fits takes disk and ram"),
-    ({"fit": {"disk": "4G"}}, "waldur.cloud.openstack_image lookup: unknown option fit; see ansible-doc -t lookup "
-                              "waldur.cloud.openstack_image"),
+    ({"fit": {"disk": "4G"}}, "waldur.cloud.openstack_image lookup: unknown option fit (did you mean fits?); the options are "
+                              "described by: ansible-doc -t lookup waldur.cloud.openstack_image"),
 ]
 
 FILTER_FAILURES = [
@@ -288,7 +288,8 @@ FILTER_FAILURES = [
     ({"arguments": {"ram": "0.3G"}}, "fitting_images: ram: '0.3G' is not a whole number of MiB (307.2 MiB); " + ACCEPTED),
     ({"arguments": {"disk": "20G", "sort_by": "age"}},
      "fitting_images: sort_by: 'age' is not one of name, version, min_disk, min_ram"),
-    ({"arguments": {"disk": "20G", "dsik": "20G"}}, "fitting_images: unknown option dsik; it takes disk, ram, sort_by, order"),
+    ({"arguments": {"disk": "20G", "dsik": "20G"}}, "fitting_images: unknown option dsik (did you mean disk?); "
+                                                    "the options are described by: ansible-doc -t filter waldur.cloud.fitting_images"),
     ({"arguments": {}}, "fitting_images: arguments: neither disk nor ram is given; give one or both, e.g. disk 20G and ram 4G"),
     ({"arguments": {"disk": "20G", "ram": "4G"}, "images": [{"name": "hand-made", "min_disk": 0}]},
      "fitting_images: images[0]: the image 'hand-made' has no min_ram; give image dicts with min_disk and min_ram in MiB, "

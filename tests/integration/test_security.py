@@ -166,7 +166,7 @@ def test_the_token_never_appears_in_results_warnings_errors_or_vvvv_output(small
     assert "could not get http://127.0.0.1:9/api/openstack-images/" in results["unreachable"]["msg"]
     assert "rejected the API token from the WALDUR_API_TOKEN environment variable" in results["lookup_wrong"]["msg"]
     assert "Token <redacted>" in results["lookup_failing"]["msg"]
-    # -vvv and up shows each retry, in the module result and through the plugins' display.
+    # Each retry shows in the module result, and at -vvv through the plugins' display.
     assert "retry 1 of 4 in 0s: " in completed.stdout
     assert "retry 1 of 1 in 0s: " in completed.stdout
 

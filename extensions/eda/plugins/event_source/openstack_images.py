@@ -33,11 +33,10 @@ def _add_collections_root():
 _add_collections_root()
 
 # pylint: disable=wrong-import-position
-from ansible_collections.waldur.cloud.plugins.module_utils.client import (
-    HAS_REQUESTS,
-    ConnectionSettings,
+from ansible_collections.waldur.cloud.plugins.module_utils.client import HAS_REQUESTS, WaldurClient
+from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import (
     WaldurAuthError,
-    WaldurClient,
     WaldurConfigError,
     WaldurError,
     WaldurRequestError,

@@ -8,9 +8,8 @@ import pytest
 from ansible.errors import AnsibleError
 from ansible.plugins.loader import lookup_loader
 
-ROOT = "https://waldur.example.com/api/"
-IMAGES = ROOT + "openstack-images/"
-TOKEN = "0123456789abcdef0123456789abcdef01234567"
+from ansible_collections.waldur.cloud.tests.unit.helpers import IMAGES, ROOT, TOKEN
+
 CLOUD_A = "e7a0a77afc5244e9a7aee7396d8584fe"
 CLOUD_B = "1d79f5d87e9d4a9aa03c58075e3da274"
 
@@ -179,9 +178,10 @@ def test_equal_requirements_of_different_names_do_not_warn(harness):
     ({"fits": {"dsik": "20G"}}, "waldur.cloud.openstack_image lookup: fits: unknown key 'dsik'; fits takes disk and ram"),
     ({"fits": {}}, "waldur.cloud.openstack_image lookup: fits: neither disk nor ram is given"),
     ({"uuid": "nope"}, "waldur.cloud.openstack_image lookup: uuid: 'nope' is not a uuid"),
-    ({"fit": {"disk": "20G"}}, "waldur.cloud.openstack_image lookup: unknown option fit; see ansible-doc -t lookup "
-                               "waldur.cloud.openstack_image"),
+    ({"fit": {"disk": "20G"}}, "waldur.cloud.openstack_image lookup: unknown option fit (did you mean fits?); the options are described by: "
+                               "ansible-doc -t lookup waldur.cloud.openstack_image"),
     ({"api_url": "ftp://x"}, "waldur.cloud.openstack_image lookup: api_url: 'ftp://x' is not an http:// or https:// URL"),
+    ({"show_duplicate_names": "maybe"}, "waldur.cloud.openstack_image lookup: show_duplicate_names: 'maybe' is not a boolean"),
 ])
 def test_bad_options_fail_before_any_request(harness, options, message):
     assert harness.fails(**options).startswith(message)

@@ -7,34 +7,11 @@ import time
 import pytest
 import requests
 
-from ansible_collections.waldur.cloud.plugins.module_utils.client import (
-    USER_AGENT,
-    ConnectionSettings,
-    RetryPolicy,
-    WaldurAuthError,
-    WaldurClient,
-    WaldurConfigError,
-    WaldurConnectionError,
-    WaldurError,
-    WaldurNotFoundError,
-    WaldurRequestError,
-    WaldurResponseError,
-    WaldurServerError,
-    normalize_api_url,
-    parse_retry_after,
-)
-
-TOKEN = "0123456789abcdef0123456789abcdef01234567"
-ROOT = "https://waldur.example.com/api/"
-IMAGES = ROOT + "openstack-images/"
-
-
-def make_client(page_size=300, max_workers=1, retries=3, sleeps=None, **settings):
-    options = dict(api_url="https://waldur.example.com", api_token=TOKEN)
-    options.update(settings)
-    policy = RetryPolicy(retries=retries, budget=60, sleep=(sleeps.append if sleeps is not None else lambda s: None))
-    return WaldurClient(ConnectionSettings.from_options(options, environ={}), page_size=page_size,
-                        max_workers=max_workers, retry_policy=policy)
+from ansible_collections.waldur.cloud.plugins.module_utils import errors
+from ansible_collections.waldur.cloud.plugins.module_utils.client import USER_AGENT, WaldurClient
+from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings, normalize_api_url
+from ansible_collections.waldur.cloud.plugins.module_utils.retries import RetryPolicy, parse_retry_after
+from ansible_collections.waldur.cloud.tests.unit.helpers import IMAGES, ROOT, TOKEN, make_client
 
 
 def image(number):
@@ -68,7 +45,7 @@ def test_a_path_prefix_is_kept():
     ("", "is not set"),
 ])
 def test_bad_api_url_is_a_config_error_naming_the_option(given, fragment):
-    with pytest.raises(WaldurConfigError) as error:
+    with pytest.raises(errors.WaldurConfigError) as error:
         normalize_api_url(given)
     assert error.value.option == "api_url"
     assert fragment in str(error.value)
@@ -107,7 +84,7 @@ def test_options_win_over_the_environment():
     ({"api_url": "https://w.example.com", "api_token": TOKEN}, {"WALDUR_TIMEOUT": "soon"}, "WALDUR_TIMEOUT", "seconds"),
 ])
 def test_bad_connection_settings_name_the_option(options, environ, option, fragment):
-    with pytest.raises(WaldurConfigError) as error:
+    with pytest.raises(errors.WaldurConfigError) as error:
         ConnectionSettings.from_options(options, environ=environ)
     assert error.value.option == option
     assert fragment in str(error.value)
@@ -115,7 +92,7 @@ def test_bad_connection_settings_name_the_option(options, environ, option, fragm
 
 @pytest.mark.parametrize("page_size", [0, 301, -5, True])
 def test_page_size_out_of_range(page_size):
-    with pytest.raises(WaldurConfigError) as error:
+    with pytest.raises(errors.WaldurConfigError) as error:
         make_client(page_size=page_size)
     assert error.value.option == "page_size"
     assert "1 to 300" in str(error.value)
@@ -182,7 +159,7 @@ def test_a_listing_that_never_settles_fails_instead_of_returning_part(scripted):
         steps.append((IMAGES + "?page_size=2", scripted.json([image(1), image(2)], total=total)))
         steps.append((IMAGES + "?page_size=2&page=2", scripted.json([image(3), image(4)], total=total + 1)))
     scripted.install(client, steps)
-    with pytest.raises(WaldurResponseError) as error:
+    with pytest.raises(errors.WaldurResponseError) as error:
         client.list_all("openstack-images/")
     assert "could not be read consistently" in str(error.value)
     assert "total changed" in str(error.value)
@@ -195,7 +172,7 @@ def test_a_short_page_is_not_a_result(scripted):
         (IMAGES + "?page_size=2&page=2", scripted.json([image(3)], total=4)),
     ] * 3
     scripted.install(client, steps)
-    with pytest.raises(WaldurResponseError) as error:
+    with pytest.raises(errors.WaldurResponseError) as error:
         client.list_all("openstack-images/")
     assert "page 2 has 1 objects where 2 were announced" in str(error.value)
 
@@ -203,7 +180,7 @@ def test_a_short_page_is_not_a_result(scripted):
 def test_missing_result_count_is_an_error(scripted):
     client = make_client()
     scripted.install(client, [(IMAGES + "?page_size=300", (200, {"Content-Type": "application/json"}, b"[]"))])
-    with pytest.raises(WaldurResponseError) as error:
+    with pytest.raises(errors.WaldurResponseError) as error:
         client.list_all("openstack-images/")
     assert "X-Result-Count" in str(error.value)
 
@@ -234,7 +211,7 @@ def test_rows_without_uuid_are_deduplicated_by_the_given_key(scripted):
 def test_401_names_the_credential_source_never_the_token(scripted):
     client = make_client()
     scripted.install(client, [(IMAGES + "?page_size=300", scripted.json({"detail": "Invalid token."}, status=401))])
-    with pytest.raises(WaldurAuthError) as error:
+    with pytest.raises(errors.WaldurAuthError) as error:
         client.list_all("openstack-images/")
     message = str(error.value)
     assert "the api_token option" in message
@@ -246,7 +223,7 @@ def test_401_from_the_environment_says_so(scripted):
     settings = ConnectionSettings.from_options({}, environ={"WALDUR_API_URL": ROOT, "WALDUR_API_TOKEN": TOKEN})
     client = WaldurClient(settings, max_workers=1)
     scripted.install(client, [(IMAGES + "abc/", scripted.json({"detail": "Token has expired."}, status=401))])
-    with pytest.raises(WaldurAuthError) as error:
+    with pytest.raises(errors.WaldurAuthError) as error:
         client.get("openstack-images/abc/")
     assert "WALDUR_API_TOKEN environment variable" in str(error.value)
     assert "Token has expired." in str(error.value)
@@ -256,7 +233,7 @@ def test_400_names_the_parameter_and_the_server_message(scripted):
     client = make_client()
     scripted.install(client, [(IMAGES + "?settings_uuid=x&page_size=300",
                                scripted.json({"settings_uuid": ["Enter a valid UUID."]}, status=400))])
-    with pytest.raises(WaldurRequestError) as error:
+    with pytest.raises(errors.WaldurRequestError) as error:
         client.list_all("openstack-images/", [("settings_uuid", "x")])
     assert "settings_uuid: Enter a valid UUID." in str(error.value)
 
@@ -264,7 +241,7 @@ def test_400_names_the_parameter_and_the_server_message(scripted):
 def test_404_keeps_the_server_detail(scripted):
     client = make_client()
     scripted.install(client, [(IMAGES + "f" * 32 + "/", scripted.json({"detail": "No Image matches the given query."}, status=404))])
-    with pytest.raises(WaldurNotFoundError) as error:
+    with pytest.raises(errors.WaldurNotFoundError) as error:
         client.get("openstack-images/" + "f" * 32)
     assert error.value.payload == {"detail": "No Image matches the given query."}
 
@@ -273,7 +250,7 @@ def test_html_page_with_status_200_is_never_data(scripted):
     client = make_client()
     html = b"<html><body><h1>Please log in</h1></body></html>"
     scripted.install(client, [(IMAGES + "?page_size=300", (200, {"Content-Type": "text/html"}, html))])
-    with pytest.raises(WaldurResponseError) as error:
+    with pytest.raises(errors.WaldurResponseError) as error:
         client.list_all("openstack-images/")
     assert "text/html" in str(error.value)
     assert "Please log in" in str(error.value)
@@ -283,7 +260,7 @@ def test_truncated_json_is_retried_then_an_error(scripted):
     client = make_client(retries=1)
     cut = (200, {"Content-Type": "application/json", "X-Result-Count": "2"}, b'[{"uuid": "a", "name": "x"}, {"uu')
     scripted.install(client, [(IMAGES + "?page_size=300", cut)] * 2)
-    with pytest.raises(WaldurResponseError) as error:
+    with pytest.raises(errors.WaldurResponseError) as error:
         client.list_all("openstack-images/")
     assert "not valid JSON" in str(error.value)
     assert "gave up after 2 attempts: retries is 1" in str(error.value)
@@ -292,14 +269,14 @@ def test_truncated_json_is_retried_then_an_error(scripted):
 def test_object_where_a_list_was_expected(scripted):
     client = make_client()
     scripted.install(client, [(IMAGES + "?page_size=300", scripted.json({"results": []}, total=0))])
-    with pytest.raises(WaldurResponseError):
+    with pytest.raises(errors.WaldurResponseError):
         client.list_all("openstack-images/")
 
 
 def test_redirects_are_reported_not_followed(scripted):
     client = make_client()
     scripted.install(client, [(IMAGES + "?page_size=300", (301, {"Location": "https://elsewhere.example.com/api/"}, b""))])
-    with pytest.raises(WaldurServerError) as error:
+    with pytest.raises(errors.WaldurServerError) as error:
         client.list_all("openstack-images/")
     assert "elsewhere.example.com" in str(error.value)
     assert "not followed" in str(error.value)
@@ -310,7 +287,7 @@ def test_5xx_is_retried_then_reported_with_the_body(scripted):
     client = make_client(retries=2, sleeps=sleeps)
     page = b"<html><title>502 Bad Gateway</title></html>"
     scripted.install(client, [(IMAGES + "?page_size=300", (502, {"Content-Type": "text/html"}, page))] * 3)
-    with pytest.raises(WaldurServerError) as error:
+    with pytest.raises(errors.WaldurServerError) as error:
         client.list_all("openstack-images/")
     assert "502" in str(error.value)
     assert "Bad Gateway" in str(error.value)
@@ -333,7 +310,7 @@ def test_429_honours_retry_after_then_succeeds(scripted):
 def test_client_errors_are_never_retried(scripted, status):
     client = make_client(retries=3)
     scripted.install(client, [(IMAGES + "?page_size=300", scripted.json({"detail": "no"}, status=status))])
-    with pytest.raises((WaldurRequestError, WaldurAuthError, WaldurNotFoundError, WaldurServerError)):
+    with pytest.raises((errors.WaldurRequestError, errors.WaldurAuthError, errors.WaldurNotFoundError, errors.WaldurServerError)):
         client.list_all("openstack-images/")
 
 
@@ -341,7 +318,7 @@ def test_connection_failure_names_the_url_and_reason(scripted):
     client = make_client(retries=1)
     refused = requests.exceptions.ConnectionError("Connection refused")
     scripted.install(client, [(IMAGES + "?page_size=300", refused), (IMAGES + "?page_size=300", refused)])
-    with pytest.raises(WaldurConnectionError) as error:
+    with pytest.raises(errors.WaldurConnectionError) as error:
         client.list_all("openstack-images/")
     assert IMAGES in str(error.value)
     assert "Connection refused" in str(error.value)
@@ -354,7 +331,7 @@ def test_retry_budget_bounds_the_waiting(scripted):
                           max_workers=1, retry_policy=policy)
     throttled = scripted.json({"detail": "slow down"}, status=429, **{"Retry-After": "3"})
     scripted.install(client, [(IMAGES + "?page_size=300", throttled)] * 2)
-    with pytest.raises(WaldurServerError):
+    with pytest.raises(errors.WaldurServerError):
         client.list_all("openstack-images/")
     assert sum(sleeps) <= 5
 
@@ -394,7 +371,7 @@ def test_a_broken_answer_that_persists_is_a_connection_error_not_a_requests_exce
     client = make_client(retries=2)
     broken = requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead(6 bytes read, 94 more expected)")
     scripted.install(client, [(IMAGES + "?page_size=300", broken)] * 3)
-    with pytest.raises(WaldurConnectionError) as error:
+    with pytest.raises(errors.WaldurConnectionError) as error:
         client.list_all("openstack-images/")
     assert "the connection broke while the answer was read (Connection broken: IncompleteRead" in str(error.value)
     assert "gave up after 3 attempts: retries is 2" in str(error.value)
@@ -403,7 +380,7 @@ def test_a_broken_answer_that_persists_is_a_connection_error_not_a_requests_exce
 def test_a_timeout_names_the_timeout_option(scripted):
     client = make_client(retries=0, timeout=2.5)
     scripted.install(client, [(IMAGES + "?page_size=300", requests.exceptions.ReadTimeout("Read timed out."))])
-    with pytest.raises(WaldurConnectionError) as error:
+    with pytest.raises(errors.WaldurConnectionError) as error:
         client.list_all("openstack-images/")
     assert "no answer within the timeout of 2.5 s" in str(error.value)
     assert "gave up" not in str(error.value)
@@ -412,7 +389,7 @@ def test_a_timeout_names_the_timeout_option(scripted):
 def test_any_other_requests_failure_is_a_waldur_error(scripted):
     client = make_client(retries=3)
     scripted.install(client, [(IMAGES + "?page_size=300", requests.exceptions.InvalidHeader("bad header"))])
-    with pytest.raises(WaldurConnectionError) as error:
+    with pytest.raises(errors.WaldurConnectionError) as error:
         client.list_all("openstack-images/")
     assert "bad header" in str(error.value)
 
@@ -421,7 +398,7 @@ def test_a_body_that_is_not_utf8_is_corrupt_not_guessed(scripted):
     client = make_client(retries=0)
     body = b'[{"uuid": "' + b"a" * 31 + b'\xff", "name": "x"}]'
     scripted.install(client, [(IMAGES + "?page_size=300", (200, {"Content-Type": "application/json", "X-Result-Count": "1"}, body))])
-    with pytest.raises(WaldurResponseError) as error:
+    with pytest.raises(errors.WaldurResponseError) as error:
         client.list_all("openstack-images/")
     assert "not valid JSON" in str(error.value)
 
@@ -429,7 +406,7 @@ def test_a_body_that_is_not_utf8_is_corrupt_not_guessed(scripted):
 def test_a_list_of_non_objects_is_not_data(scripted):
     client = make_client()
     scripted.install(client, [(IMAGES + "?page_size=300", scripted.json([1, 2], total=2))])
-    with pytest.raises(WaldurResponseError) as error:
+    with pytest.raises(errors.WaldurResponseError) as error:
         client.list_all("openstack-images/")
     assert "2 int item(s) where only objects were expected" in str(error.value)
 
@@ -438,7 +415,7 @@ def test_a_list_of_non_objects_is_not_data(scripted):
 def test_an_invalid_result_count_is_an_error(scripted, count):
     client = make_client()
     scripted.install(client, [(IMAGES + "?page_size=300", (200, {"Content-Type": "application/json", "X-Result-Count": count}, b"[]"))])
-    with pytest.raises(WaldurResponseError) as error:
+    with pytest.raises(errors.WaldurResponseError) as error:
         client.list_all("openstack-images/")
     assert "no valid X-Result-Count" in str(error.value)
 
@@ -451,7 +428,7 @@ def test_a_total_too_small_is_caught_by_the_next_link_of_the_last_page(scripted)
         (IMAGES + "?page_size=2&page=2", scripted.json([image(3), image(4)], total=4, Link=link("first", "prev", "next", "last"))),
     ]
     scripted.install(client, wrong * 3)
-    with pytest.raises(WaldurResponseError) as error:
+    with pytest.raises(errors.WaldurResponseError) as error:
         client.list_all("openstack-images/")
     assert "page 2, the last for a total of 4, links a next page (the total is wrong)" in str(error.value)
 
@@ -489,7 +466,7 @@ def test_a_page_that_vanished_restarts_the_listing(scripted):
 def test_a_404_on_the_first_page_is_still_an_error(scripted):
     client = make_client()
     scripted.install(client, [(IMAGES + "?page_size=300", scripted.json({"detail": "Not found."}, status=404))])
-    with pytest.raises(WaldurNotFoundError):
+    with pytest.raises(errors.WaldurNotFoundError):
         client.list_all("openstack-images/")
 
 
@@ -513,7 +490,7 @@ def test_a_retry_after_beyond_the_budget_gives_up_at_once_and_says_why(scripted)
     client = WaldurClient(ConnectionSettings.from_options({"api_url": ROOT, "api_token": TOKEN}, environ={}),
                           max_workers=1, retry_policy=policy)
     scripted.install(client, [(IMAGES + "?page_size=300", scripted.json({"detail": "later"}, status=503, **{"Retry-After": "30"}))])
-    with pytest.raises(WaldurServerError) as error:
+    with pytest.raises(errors.WaldurServerError) as error:
         client.list_all("openstack-images/")
     assert "gave up after 1 attempt: the server asked to wait 30 s (Retry-After), more than the 10 s left of retry_budget" \
         in str(error.value)
@@ -555,7 +532,7 @@ def test_the_budget_is_shared_by_parallel_requests():
 def test_no_retries_means_one_attempt_and_no_suffix(scripted):
     client = make_client(retries=0)
     scripted.install(client, [(IMAGES + "?page_size=300", (502, {"Content-Type": "text/html"}, b"<html>Bad Gateway</html>"))])
-    with pytest.raises(WaldurServerError) as error:
+    with pytest.raises(errors.WaldurServerError) as error:
         client.list_all("openstack-images/")
     assert "gave up" not in str(error.value)
 
@@ -581,7 +558,7 @@ def test_a_server_page_that_echoes_the_token_is_redacted(scripted):
     client = make_client(retries=0)
     page = ("<html><pre>HTTP_AUTHORIZATION = 'Token %s'</pre></html>" % TOKEN).encode()
     scripted.install(client, [(IMAGES + "?page_size=300", (500, {"Content-Type": "text/html"}, page))])
-    with pytest.raises(WaldurServerError) as error:
+    with pytest.raises(errors.WaldurServerError) as error:
         client.list_all("openstack-images/")
     assert TOKEN not in str(error.value)
     assert "Token <redacted>" in str(error.value)
@@ -602,7 +579,7 @@ def test_the_token_is_only_put_on_requests_to_the_origin():
 
 def test_a_request_off_the_origin_is_refused_before_it_is_sent():
     client = make_client()
-    with pytest.raises(WaldurError) as error:
+    with pytest.raises(errors.WaldurError) as error:
         client._get_json("https://evil.example.com/api/openstack-images/")  # pylint: disable=protected-access
     assert "refusing to send the API token to https://evil.example.com" in str(error.value)
 
@@ -648,7 +625,7 @@ def test_backoff_is_cut_to_what_is_left_of_the_budget_then_stops(scripted):
     policy.rng.seed(3)
     failing = (IMAGES + "?page_size=300", (503, {"Content-Type": "text/html"}, b"<html>down</html>"))
     scripted.install(client, [failing] * 3)
-    with pytest.raises(WaldurServerError) as error:
+    with pytest.raises(errors.WaldurServerError) as error:
         client.list_all("openstack-images/")
     assert sum(sleeps) == pytest.approx(1.0) and len(sleeps) == 2
     assert "(gave up after 3 attempts: the 1 s of retry_budget are spent)" in str(error.value)

@@ -5,7 +5,7 @@ import random
 import pytest
 
 from ansible_collections.waldur.cloud.plugins.module_utils.boot import URL_STARTS, uuid_given
-from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurConfigError
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 from ansible_collections.waldur.cloud.plugins.module_utils.flavors import FlavorQuery, check_iregex, order_flavors
 
 TENANT = "698b368adf624509ba3268e389742938"

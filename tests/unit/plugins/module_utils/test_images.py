@@ -2,27 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.waldur.cloud.plugins.module_utils.client import (
-    ConnectionSettings,
-    WaldurClient,
-    WaldurConfigError,
-    WaldurNotFoundError,
-)
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError, WaldurNotFoundError
 from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery, normalize_uuid, uuid_in_url
+from ansible_collections.waldur.cloud.tests.unit.helpers import IMAGES, ROOT, SETTINGS, TENANTS, make_client
 
-ROOT = "https://waldur.example.com/api/"
-IMAGES = ROOT + "openstack-images/"
-SETTINGS = ROOT + "service-settings/?type=OpenStack&field=uuid&field=name&field=shared&page_size=300"
-TENANTS = (ROOT + "openstack-tenants/?field=uuid&field=name&field=service_settings_uuid&field=service_name"
-           "&field=project_uuid&field=project_name&field=customer_uuid&field=customer_name&page_size=300")
 CLOUD_A = "e7a0a77afc5244e9a7aee7396d8584fe"
 CLOUD_B = "1d79f5d87e9d4a9aa03c58075e3da274"
 TENANT_1 = "698b368adf624509ba3268e389742938"
-
-
-def client():
-    settings = ConnectionSettings.from_options({"api_url": ROOT, "api_token": "t" * 40}, environ={})
-    return WaldurClient(settings, max_workers=1)
 
 
 def image(uuid, name, settings=CLOUD_A, **extra):
@@ -61,7 +47,7 @@ def test_bad_queries_fail_before_any_request(options, option, fragment):
 
 
 def test_filters_become_server_parameters(scripted):
-    c = client()
+    c = make_client()
     url = IMAGES + ("?name=ubuntu&name_exact=ubuntu-22.04&settings_uuid=%s&tenant_uuid=%s&offering_uuid=%s"
                     "&is_rescue_image=false&page_size=300") % (CLOUD_A, TENANT_1, CLOUD_B)
     scripted.install(c, [(url, scripted.json([], total=0))])
@@ -71,7 +57,7 @@ def test_filters_become_server_parameters(scripted):
 
 
 def test_settings_and_tenant_urls_need_no_lookup(scripted):
-    c = client()
+    c = make_client()
     url = IMAGES + "?settings_uuid=%s&tenant_uuid=%s&page_size=300" % (CLOUD_A, TENANT_1)
     scripted.install(c, [(url, scripted.json([], total=0))])
     ImageQuery.from_options({"settings": "https://other-host/api/service-settings/%s/" % CLOUD_A,
@@ -80,13 +66,13 @@ def test_settings_and_tenant_urls_need_no_lookup(scripted):
 
 def test_a_url_of_another_kind_is_refused():
     with pytest.raises(WaldurConfigError) as error:
-        ImageQuery.from_options({"settings": "https://w/api/projects/%s/" % CLOUD_A}).run(client())
+        ImageQuery.from_options({"settings": "https://w/api/projects/%s/" % CLOUD_A}).run(make_client())
     assert error.value.option == "settings"
     assert "not a service settings URL" in str(error.value)
 
 
 def test_settings_name_resolves_through_settings_and_tenants(scripted):
-    c = client()
+    c = make_client()
     steps = directory_steps(scripted, [{"uuid": CLOUD_A, "name": "cloud-a", "shared": False}],
                             [{"uuid": TENANT_1, "name": "t1", "service_settings_uuid": CLOUD_B, "service_name": "cloud-b",
                               "project_name": "p"}])
@@ -96,7 +82,7 @@ def test_settings_name_resolves_through_settings_and_tenants(scripted):
 
 
 def test_unknown_settings_name_lists_the_candidates(scripted):
-    c = client()
+    c = make_client()
     scripted.install(c, directory_steps(scripted, [{"uuid": CLOUD_A, "name": "cloud-a", "shared": False}], []))
     with pytest.raises(WaldurConfigError) as error:
         ImageQuery.from_options({"settings": "cloud-z"}).run(c)
@@ -105,7 +91,7 @@ def test_unknown_settings_name_lists_the_candidates(scripted):
 
 
 def test_ambiguous_tenant_name_lists_both(scripted):
-    c = client()
+    c = make_client()
     tenants = [{"uuid": TENANT_1, "name": "dev", "project_name": "alpha"},
                {"uuid": CLOUD_B, "name": "dev", "project_name": "beta"}]
     scripted.install(c, [(TENANTS, scripted.json(tenants, total=2))])
@@ -116,7 +102,7 @@ def test_ambiguous_tenant_name_lists_both(scripted):
 
 
 def test_name_exact_with_spaces_warns_and_still_matches(scripted):
-    c = client()
+    c = make_client()
     scripted.install(c, [(IMAGES + "?name=leading+space&page_size=300",
                           scripted.json([image("1" * 32, " leading space"), image("2" * 32, "leading space")], total=2))])
     query = ImageQuery.from_options({"name_exact": " leading space"})
@@ -125,7 +111,7 @@ def test_name_exact_with_spaces_warns_and_still_matches(scripted):
 
 
 def test_show_duplicate_names_applies_the_filters_the_server_drops(scripted):
-    c = client()
+    c = make_client()
     rows = [image("1" * 32, "Ubuntu-22.04"), image("2" * 32, "ubuntu-22.04", CLOUD_B), image("3" * 32, "debian"),
             image("4" * 32, "ubuntu-20.04", is_rescue_image=True)]
     scripted.install(c, [(IMAGES + "?show_duplicate_names=true&page_size=300", scripted.json(rows, total=4))])
@@ -135,20 +121,20 @@ def test_show_duplicate_names_applies_the_filters_the_server_drops(scripted):
 
 
 def test_retrieve_by_dashed_uuid(scripted):
-    c = client()
+    c = make_client()
     uuid = "bd849b42f13f4d2bbd7cbfd4c305f3ea"
     scripted.install(c, [(IMAGES + uuid + "/", scripted.json(image(uuid, "x")))])
     assert ImageQuery.from_options({"uuid": "bd849b42-f13f-4d2b-bd7c-bfd4c305f3ea"}).run(c)[0]["uuid"] == uuid
 
 
 def test_retrieve_of_a_missing_image_is_an_empty_list(scripted):
-    c = client()
+    c = make_client()
     scripted.install(c, [(IMAGES + "0" * 32 + "/", scripted.json({"detail": "No Image matches the given query."}, status=404))])
     assert ImageQuery.from_options({"uuid": "0" * 32}).run(c) == []
 
 
 def test_retrieve_404_html_is_a_wrong_api_url_not_an_empty_result(scripted):
-    c = client()
+    c = make_client()
     scripted.install(c, [(IMAGES + "0" * 32 + "/", (404, {"Content-Type": "text/html"}, b"<h1>Not Found</h1>"))])
     with pytest.raises(WaldurNotFoundError):
         ImageQuery.from_options({"uuid": "0" * 32}).run(c)

@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from requests.adapters import BaseAdapter
 
-from ansible_collections.waldur.cloud.plugins.module_utils.client import (
-    ConnectionSettings,
-    RetryPolicy,
-    WaldurClient,
-    WaldurConfigError,
-    WaldurError,
-    _origin,
-    normalize_api_url,
-)
-
-TOKEN = "0123456789abcdef0123456789abcdef01234567"
+from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurClient, _origin
+from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings, normalize_api_url
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError, WaldurError
+from ansible_collections.waldur.cloud.plugins.module_utils.selection import parse_size
+from ansible_collections.waldur.cloud.tests.unit.helpers import IMAGES, TOKEN, ScriptedTransport, install, make_client
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # ------------------------------------------------------------------------------------------ URLs
@@ -101,18 +93,17 @@ def test_url_for_stays_on_the_origin_and_encodes_every_parameter(case, path, par
 
 
 # ---------------------------------------------------------------------------- scripted server
-class Server(BaseAdapter):
-    """A thread-safe fake Waldur list endpoint: ``respond(page, call)`` answers the ``call``-th request of ``page``."""
+class Server:
+    """A fake Waldur list endpoint, the responder of a ScriptedTransport; ``mutate(page, call, answer)`` changes
+    the answer to the ``call``-th request of ``page``."""
 
     def __init__(self, root, items, page_size, mutate=None):
-        super().__init__()
         self.root = root
         self.items = items
         self.page_size = page_size
         self.mutate = mutate or (lambda page, call, response: response)
         self.calls = {}
         self.requested = []
-        self.lock = threading.Lock()
 
     def pages(self):
         return max(1, math.ceil(len(self.items) / self.page_size))
@@ -125,46 +116,27 @@ class Server(BaseAdapter):
         headers = {"Content-Type": "application/json", "X-Result-Count": str(len(self.items)), "Link": link}
         return 200, headers, json.dumps(items, separators=(",", ":")).encode()
 
-    def send(self, request, **kwargs):  # pylint: disable=arguments-differ
+    def __call__(self, request):
+        """The answer to ``request``; the transport calls it under its lock."""
         query = dict(parse_qsl(urlsplit(request.url).query))
         page = int(query.get("page", "1"))
-        with self.lock:
-            self.requested.append((page, int(query["page_size"])))
-            call = self.calls.get(page, 0)
-            self.calls[page] = call + 1
+        self.requested.append((page, int(query["page_size"])))
+        call = self.calls.get(page, 0)
+        self.calls[page] = call + 1
         if page > self.pages():
-            answer = (404, {"Content-Type": "application/json"}, b'{"detail":"Invalid page."}')
-        else:
-            answer = self.mutate(page, call, self.page_answer(page))
-        if isinstance(answer, Exception):
-            raise answer
-        status, headers, body = answer
-        response = requests.Response()
-        response.status_code = status
-        response.headers.update(headers)
-        response._content = body  # pylint: disable=protected-access
-        response.url = request.url
-        response.request = request
-        return response
-
-    def close(self):
-        pass
+            return 404, {"Content-Type": "application/json"}, b'{"detail":"Invalid page."}'
+        return self.mutate(page, call, self.page_answer(page))
 
 
 def client_for(server, page_size, max_workers=1, retries=2):
-    settings_ = ConnectionSettings("https://waldur.example.com", TOKEN)
-    client = WaldurClient(settings_, page_size=page_size, max_workers=max_workers,
-                          retry_policy=RetryPolicy(retries=retries, budget=1e9, sleep=lambda seconds: None))
-    client.session.mount("https://", server)
+    client = make_client(page_size, max_workers, retries, budget=1e9)
+    install(client, ScriptedTransport(respond=server))
     return client
 
 
 def objects(count):
     return [{"uuid": "%032x" % number, "name": "image-%05d" % number, "min_disk": number % 7, "min_ram": 0}
             for number in range(count)]
-
-
-ROOT = "https://waldur.example.com/api/openstack-images/"
 
 
 # ------------------------------------------------------------------------------- page planner
@@ -184,7 +156,7 @@ def listings(draw):
 def test_the_page_planner_asks_for_each_page_once_and_returns_every_object_in_order(listing, workers):
     total, page_size = listing
     items = objects(total)
-    server = Server(ROOT, items, page_size)
+    server = Server(IMAGES, items, page_size)
     result = client_for(server, page_size, workers).list_all("openstack-images/")
     assert result == items
     pages = max(1, math.ceil(total / page_size))
@@ -220,7 +192,7 @@ CORRUPTIONS = {
     "total_missing": lambda r, x: (r[0], {k: v for k, v in r[1].items() if k != "X-Result-Count"}, r[2]),
     "total_garbage": lambda r, x: (r[0], dict(r[1], **{"X-Result-Count": "NaN"}), r[2]),
     "next_missing": lambda r, x: (r[0], dict(r[1], Link=_without_next(r[1]["Link"])), r[2]),
-    "next_added": lambda r, x: (r[0], dict(r[1], Link=r[1]["Link"] + ', <%s?page=99>; rel="next"' % ROOT), r[2]),
+    "next_added": lambda r, x: (r[0], dict(r[1], Link=r[1]["Link"] + ', <%s?page=99>; rel="next"' % IMAGES), r[2]),
     "reset": lambda r, x: requests.exceptions.ChunkedEncodingError("Connection broken: ConnectionResetError(104)"),
     "refused": lambda r, x: requests.exceptions.ConnectionError("Connection refused"),
     "timeout": lambda r, x: requests.exceptions.ReadTimeout("Read timed out."),
@@ -260,7 +232,7 @@ def test_fuzz_a_listing_is_the_whole_truth_or_an_error_never_a_part(total, page_
             corrupted.append(name)
         return CORRUPTIONS[name](response, fraction)
 
-    server = Server(ROOT, items, page_size, mutate)
+    server = Server(IMAGES, items, page_size, mutate)
     client = client_for(server, page_size, workers, retries)
     try:
         result = client.list_all("openstack-images/")
@@ -276,7 +248,7 @@ def test_the_fuzz_corruptions_are_each_caught_alone():
     items = objects(25)
     for name, corruption in sorted(CORRUPTIONS.items()):
         spoiled = 3 if name == "next_added" else 2
-        server = Server(ROOT, items, 10, lambda page, call, response, corruption=corruption, spoiled=spoiled:
+        server = Server(IMAGES, items, 10, lambda page, call, response, corruption=corruption, spoiled=spoiled:
                         corruption(response, 0.5) if page == spoiled else response)
         with pytest.raises(WaldurError, match=".") as error:
             client_for(server, 10, 1, retries=0).list_all("openstack-images/")
@@ -284,16 +256,9 @@ def test_the_fuzz_corruptions_are_each_caught_alone():
 
 
 # ---------------------------------------------------------------------------------- size parser
-try:
-    from ansible_collections.waldur.cloud.plugins.module_utils.selection import parse_size
-except ImportError:  # pragma: no cover - selection.py is written in parallel
-    parse_size = None
-
-needs_parse_size = pytest.mark.skipif(parse_size is None, reason="plugins/module_utils/selection.py is not there yet")
 UNITS = {"K": 1, "KiB": 1, "M": 1024, "MiB": 1024, "G": 1024 ** 2, "GiB": 1024 ** 2, "T": 1024 ** 3, "TiB": 1024 ** 3}
 
 
-@needs_parse_size
 @FAST
 @given(st.integers(1, 10 ** 9))
 def test_a_whole_number_is_mib_as_int_or_text(mib):
@@ -302,7 +267,6 @@ def test_a_whole_number_is_mib_as_int_or_text(mib):
     assert parse_size(" %d " % mib) == mib
 
 
-@needs_parse_size
 @FAST
 @given(st.integers(1, 10 ** 6), st.sampled_from(sorted(UNITS)), st.sampled_from(["", " "]), st.booleans())
 def test_binary_units_scale_by_1024_in_any_case_with_or_without_a_space(number, unit, space, lower):
@@ -317,7 +281,6 @@ def test_binary_units_scale_by_1024_in_any_case_with_or_without_a_space(number, 
         assert parse_size(text) == kib // 1024
 
 
-@needs_parse_size
 @FAST
 @given(st.integers(1, 10 ** 6), st.sampled_from(["KB", "MB", "GB", "TB", "kb", "Gb"]))
 def test_decimal_units_are_refused_as_ambiguous(number, unit):
@@ -327,7 +290,6 @@ def test_decimal_units_are_refused_as_ambiguous(number, unit):
     assert "ambiguous" in str(error.value)
 
 
-@needs_parse_size
 @FAST
 @given(st.one_of(st.text(max_size=20), st.integers(-10 ** 6, 0), st.floats(allow_nan=True), st.booleans(), st.none(),
                  st.lists(st.integers(), max_size=2)))
@@ -341,7 +303,6 @@ def test_any_other_value_is_a_size_or_an_error_naming_the_option(value):
     assert isinstance(mib, int) and not isinstance(mib, bool) and mib >= 1
 
 
-@needs_parse_size
 @FAST
 @given(st.integers(1, 10 ** 6), st.sampled_from([("G", 1024), ("T", 1024 ** 2), ("M", 1)]))
 def test_a_fraction_that_makes_whole_mib_is_accepted(number, unit):

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurConfigError
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 from ansible_collections.waldur.cloud.plugins.module_utils.selection import (
     ACCEPTED_SIZES,
     FlavorSize,

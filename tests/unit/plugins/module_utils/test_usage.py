@@ -2,21 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.waldur.cloud.plugins.module_utils.client import ConnectionSettings, WaldurClient, WaldurConfigError
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 from ansible_collections.waldur.cloud.plugins.module_utils.usage import UsageReport, usage_by_name
+from ansible_collections.waldur.cloud.tests.unit.helpers import ROOT, SETTINGS, TENANTS, make_client
 
-ROOT = "https://waldur.example.com/api/"
-SETTINGS = ROOT + "service-settings/?type=OpenStack&field=uuid&field=name&field=shared&page_size=300"
-TENANTS = (ROOT + "openstack-tenants/?field=uuid&field=name&field=service_settings_uuid&field=service_name"
-           "&field=project_uuid&field=project_name&field=customer_uuid&field=customer_name&page_size=300")
 USAGE = ROOT + "openstack-images/usage_stats/"
 A = "a" * 32
 B = "b" * 32
-
-
-def client(page_size=300):
-    settings = ConnectionSettings.from_options({"api_url": ROOT, "api_token": "t" * 40}, environ={})
-    return WaldurClient(settings, page_size=page_size, max_workers=1)
 
 
 def row(name, running, created):
@@ -30,7 +22,7 @@ def directory(scripted, settings, tenants, page_size=300):
 
 
 def test_every_page_is_read_with_the_providers_and_rows_are_sorted(scripted):
-    c = client(page_size=2)
+    c = make_client(page_size=2)
     steps = directory(scripted, [{"uuid": A, "name": "cloud-a", "shared": True}],
                       [{"uuid": "c" * 32, "name": "t", "service_settings_uuid": B, "service_name": "cloud-b"}], page_size=2)
     query = "service_provider=%s&service_provider=%s&page_size=2" % (A, B)
@@ -45,7 +37,7 @@ def test_every_page_is_read_with_the_providers_and_rows_are_sorted(scripted):
 
 
 def test_shared_false_keeps_private_settings_only(scripted):
-    c = client()
+    c = make_client()
     steps = directory(scripted, [{"uuid": A, "name": "cloud-a", "shared": True}, {"uuid": B, "name": "cloud-b", "shared": False}], [])
     steps.append((USAGE + "?service_provider=%s&page_size=300" % B, scripted.json([row("x", 1, 1)], total=1)))
     scripted.install(c, steps)
@@ -53,7 +45,7 @@ def test_shared_false_keeps_private_settings_only(scripted):
 
 
 def test_no_visible_settings_is_a_plain_error_not_ten_rows(scripted):
-    c = client()
+    c = make_client()
     scripted.install(c, directory(scripted, [], []))
     with pytest.raises(WaldurConfigError) as error:
         UsageReport().run(c)
@@ -62,7 +54,7 @@ def test_no_visible_settings_is_a_plain_error_not_ten_rows(scripted):
 
 
 def test_an_unknown_uuid_is_refused_when_settings_are_visible(scripted):
-    c = client()
+    c = make_client()
     scripted.install(c, directory(scripted, [{"uuid": A, "name": "cloud-a", "shared": False}], []))
     with pytest.raises(WaldurConfigError) as error:
         UsageReport(service_provider=[B]).run(c)
@@ -70,7 +62,7 @@ def test_an_unknown_uuid_is_refused_when_settings_are_visible(scripted):
 
 
 def test_an_uncheckable_uuid_goes_through_with_a_warning(scripted):
-    c = client()
+    c = make_client()
     steps = directory(scripted, [], [])
     steps.append((USAGE + "?service_provider=%s&page_size=300" % B, scripted.json([row("x", 0, 1)], total=1)))
     scripted.install(c, steps)
@@ -80,7 +72,7 @@ def test_an_uncheckable_uuid_goes_through_with_a_warning(scripted):
 
 
 def test_usage_by_name_for_the_inventory(scripted):
-    c = client()
+    c = make_client()
     steps = directory(scripted, [{"uuid": A, "name": "cloud-a", "shared": False}], [])
     steps.append((USAGE + "?service_provider=%s&page_size=300" % A, scripted.json([row("x", 2, 3)], total=1)))
     scripted.install(c, steps)
