@@ -194,8 +194,8 @@ def fit_fetched(fetched, fit):
     if "flavor" not in fetched:
         return fetched["images"], fit, None
     flavor = fetched["flavor"]
-    return on_flavor_cloud(fetched["images"], flavor), size_for(flavor, fit.disk), describe(fit, flavor,
-                                                                                             fetched["tenant_uuid"])
+    described = describe(fit, flavor, fetched["tenant_uuid"])
+    return on_flavor_cloud(fetched["images"], flavor), size_for(flavor, fit.disk), described
 
 
 def apply_fit(client, query, fit, directory=None):

@@ -24,6 +24,7 @@ author:
   - waldur.cloud maintainers (@waldur)
 extends_documentation_fragment:
   - waldur.cloud.connection
+  - waldur.cloud.connection.retries
   - waldur.cloud.connection.paging
   - waldur.cloud.attributes
   - waldur.cloud.attributes.info_module

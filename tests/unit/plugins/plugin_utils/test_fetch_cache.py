@@ -119,10 +119,10 @@ def test_forks_that_ask_at_once_fetch_once(tmp_path):
     context = multiprocessing.get_context("fork")
     counter = context.Value("i", 0)
     results = context.Queue()
-    workers = [context.Process(target=_get_in_a_process, args=(str(tmp_path), counter, results)) for _ in range(8)]
+    workers = [context.Process(target=_get_in_a_process, args=(str(tmp_path), counter, results)) for _fork in range(8)]
     for worker in workers:
         worker.start()
-    answers = [results.get(timeout=60) for _ in workers]
+    answers = [results.get(timeout=60) for _worker in workers]
     for worker in workers:
         worker.join(60)
     assert answers == [["listing"]] * 8
