@@ -28,6 +28,16 @@ CONNECTION_ARGUMENT_SPEC = dict(
     retry_budget=dict(type="float", default=DEFAULTS["retry_budget"]),
 )
 
+# The filters images and flavors share: by name, and by the cloud (service settings) or tenant they belong to.
+NAME_AND_SCOPE_ARGUMENT_SPEC = dict(
+    name=dict(type="str"),
+    name_exact=dict(type="str"),
+    settings=dict(type="str"),
+    settings_uuid=dict(type="str"),
+    tenant=dict(type="str"),
+    tenant_uuid=dict(type="str"),
+)
+
 PAGING_ARGUMENT_SPEC = dict(
     page_size=dict(type="int", default=DEFAULTS["page_size"]),
     max_workers=dict(type="int", default=DEFAULTS["max_workers"]),

@@ -248,29 +248,24 @@ flavors:
       type: str
       sample: v1.bfv.large (4 CPU, 8192 MB RAM, 0 MB HDD)
 api_retries:
-  description: The retries made after 429, 5xx answers or connection failures, shown at verbosity 3 (C(-vvv)) and up.
-  returned: when a request was retried and verbosity is 3 or more
+  description: The retries made after 429, 5xx answers or connection failures.
+  returned: when a request was retried
   type: list
   elements: str
 """
 
 from ansible_collections.waldur.cloud.plugins.module_utils.boot import flavors_that_boot
 from ansible_collections.waldur.cloud.plugins.module_utils.flavors import FLAVOR_SORT_KEYS, FlavorQuery, check_flavor_order, order_flavors
-from ansible_collections.waldur.cloud.plugins.module_utils.module import WaldurModule
+from ansible_collections.waldur.cloud.plugins.module_utils.module import NAME_AND_SCOPE_ARGUMENT_SPEC, WaldurModule
 from ansible_collections.waldur.cloud.plugins.module_utils.selection import ORDERS
 
 
 def main():
     module = WaldurModule(
         argument_spec=dict(
+            NAME_AND_SCOPE_ARGUMENT_SPEC,
             uuid=dict(type="str"),
-            name=dict(type="str"),
-            name_exact=dict(type="str"),
             name_iregex=dict(type="str"),
-            settings=dict(type="str"),
-            settings_uuid=dict(type="str"),
-            tenant=dict(type="str"),
-            tenant_uuid=dict(type="str"),
             cores=dict(type="int"),
             cores_min=dict(type="int"),
             cores_max=dict(type="int"),

@@ -242,20 +242,15 @@ api_retries:
 
 from ansible_collections.waldur.cloud.plugins.module_utils.boot import apply_fit, parse_fits
 from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery
-from ansible_collections.waldur.cloud.plugins.module_utils.module import WaldurModule
+from ansible_collections.waldur.cloud.plugins.module_utils.module import NAME_AND_SCOPE_ARGUMENT_SPEC, WaldurModule
 from ansible_collections.waldur.cloud.plugins.module_utils.selection import IMAGE_SORT_KEYS, ORDERS, check_selection, select_images
 
 
 def main():
     module = WaldurModule(
         argument_spec=dict(
+            NAME_AND_SCOPE_ARGUMENT_SPEC,
             uuid=dict(type="str"),
-            name=dict(type="str"),
-            name_exact=dict(type="str"),
-            settings=dict(type="str"),
-            settings_uuid=dict(type="str"),
-            tenant=dict(type="str"),
-            tenant_uuid=dict(type="str"),
             offering_uuid=dict(type="str"),
             show_duplicate_names=dict(type="bool", default=False),
             is_rescue_image=dict(type="bool"),
