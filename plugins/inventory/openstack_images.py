@@ -108,6 +108,16 @@ options:
         which images that applies to.
     type: bool
     default: false
+  fetch_flavors:
+    description:
+      - Add the host variable C(waldur_flavors_that_fit), the names of the flavors linked to the image's tenants whose
+        RAM is at least its C(min_ram), smallest RAM first. These are the flavors Waldur accepts in an instance order
+        with this image in one of those tenants (the system volume, compared with C(min_disk), is chosen when ordering).
+      - Costs one flavor listing per tenant, and needs the tenant links, which are then fetched (and shown in
+        C(waldur_tenants)) even without V(tenant) in O(group_by). An older duplicate of O(show_duplicate_names) has no
+        known tenants, so its list is empty.
+    type: bool
+    default: false
   usage_stats:
     description:
       - Add the host variables C(waldur_running_instances_count) and C(waldur_created_instances_count), the instances
@@ -120,10 +130,12 @@ notes:
   - "Host variables, named with O(hostvars_prefix) in front: every field of the image as the server sends it
     (C(url), C(uuid), C(name), C(min_disk) and C(min_ram) in MiB, C(settings), C(backend_id), ...); C(settings_uuid)
     and C(settings_name); with V(tenant) in O(group_by), C(tenants), a list of C(uuid), C(name), C(project_uuid),
-    C(project_name), C(customer_uuid) (taken from the tenant's C(customer) URL) and C(customer_name) sorted by name, and C(tenants_known), false only for the
-    older duplicates of O(show_duplicate_names); with O(usage_stats), the two counts."
+    C(project_name), C(customer_uuid) (taken from the tenant's C(customer) URL) and C(customer_name) sorted by name
+    (also with O(fetch_flavors)), and C(tenants_known), false only for the
+    older duplicates of O(show_duplicate_names); with O(fetch_flavors), C(flavors_that_fit); with O(usage_stats), the
+    two counts."
   - A non-staff user sees only their own tenants, so C(waldur_tenants) lists only those.
-  - The cache (O(cache=true)) stores the API data (images, settings and tenant names, tenant links, usage), never
+  - The cache (O(cache=true)) stores the API data (images, settings and tenant names, tenant links, flavors, usage), never
     groups, host names or the token. Groups and names are rebuilt from it on each run, so O(hostname),
     O(hostvars_prefix), O(fits), O(compose), O(groups) and O(keyed_groups) can change without a refresh. A cached
     run makes no request at all; run C(ansible-inventory --flush-cache) to fetch again.
@@ -201,6 +213,7 @@ from ansible_collections.waldur.cloud.plugins.plugin_utils.client import failure
 from ansible_collections.waldur.cloud.plugins.plugin_utils.inventory import (
     clean_host_name,
     fetch_inventory_data,
+    flavors_that_fit,
     group_names,
     host_names,
     valid_data,
@@ -243,14 +256,16 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         hostname = self._hostname_option(path)
         prefix = self._hostvars_prefix(path)
         group_by = self.get_option("group_by")
-        membership = "tenant" in group_by
+        flavors = self.get_option("fetch_flavors")
+        # The flavors an image can boot on are those of its tenants, so fetch_flavors needs the tenant links.
+        membership = "tenant" in group_by or flavors
         usage = self.get_option("usage_stats")
 
         overrides = {"api_token": self._api_token(path)}
         client = open_client(self, path, overrides, page_size=self.get_option("page_size"),
                              max_workers=self.get_option("max_workers"))
         with client:
-            key = self._cache_key(path, client, query, membership, usage)
+            key = self._cache_key(path, client, query, membership, usage, flavors)
             use_cache = self.get_option("cache")
             data = None
             if use_cache and cache:
@@ -262,17 +277,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     self.display.vvv("%s: the cached data has an old format; fetching it again" % path)
                     data = None
             if data is None:
-                data = self._fetch(path, client, query, membership, usage)
+                data = self._fetch(path, client, query, membership, usage, flavors)
                 if use_cache:
                     self._cache[key] = data
             else:
                 self.display.vv("%s: using cached data (no requests; --flush-cache refetches)" % path)
         self._populate(path, data, hostname, prefix, group_by, size)
 
-    def _fetch(self, path, client, query, membership, usage):
+    def _fetch(self, path, client, query, membership, usage, flavors):
         with failures_as(AnsibleParserError, path):
             try:
-                return fetch_inventory_data(client, query, membership=membership, usage=usage)
+                return fetch_inventory_data(client, query, membership=membership, usage=usage, flavors=flavors)
             except WaldurAuthError as exc:
                 # The message says where the token came from; the option leads, as in every other error.
                 raise AnsibleParserError("%s: api_token: %s" % (path, exc)) from None
@@ -338,7 +353,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             token = to_text(token) if token is not None else None
         return token
 
-    def _cache_key(self, path, client, query, membership, usage):
+    def _cache_key(self, path, client, query, membership, usage, flavors):
         """The file's key plus a digest of what decides the data: API, user, filters; the token only hashed."""
         settings = client.settings
         user = hashlib.sha256(("%s %s" % (settings.auth_scheme, settings.api_token)).encode("utf-8")).hexdigest()
@@ -348,6 +363,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             "filters": {key: getattr(query, key) for key in ImageQuery.LIST_FILTERS},
             "membership": membership,
             "usage": usage,
+            "flavors": flavors,
         }
         digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode("utf-8")).hexdigest()[:16]
         return "%s_%s" % (self.get_cache_key(path), digest)
@@ -366,7 +382,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         with failures_as(AnsibleParserError, path):
             chosen = [image for index, image in enumerate(data["images"])
                       if size is None or fits_flavor(image, size, index)]
-        images = {image["uuid"]: self._host_vars(image, data, settings, tenants, links, known) for image in chosen}
+        with failures_as(AnsibleParserError, path):
+            images = {image["uuid"]: self._host_vars(image, index, data, settings, tenants, links, known)
+                      for index, image in enumerate(chosen)}
         # One call for all hosts: equal strings (keys, settings and tenant names) are wrapped once.
         variables = make_unsafe({uuid: {prefix + key: value for key, value in fields.items()}
                                  for uuid, fields in images.items()})
@@ -411,7 +429,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return links
 
     @staticmethod
-    def _host_vars(image, data, settings, tenants, links, known):
+    def _host_vars(image, index, data, settings, tenants, links, known):
         hostvars = dict(image)
         settings_uuid = settings_uuid_of(image)
         hostvars["settings_uuid"] = settings_uuid
@@ -419,6 +437,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if data.get("membership") is not None:
             hostvars["tenants"] = [_tenant_vars(tenants.get(uuid, {})) for uuid in links.get(image["uuid"], ())]
             hostvars["tenants_known"] = known is None or image["uuid"] in known
+        if data.get("flavors") is not None:
+            hostvars["flavors_that_fit"] = flavors_that_fit(
+                image, [flavor for uuid in links.get(image["uuid"], ()) for flavor in data["flavors"].get(uuid, ())], index)
         if data.get("usage") is not None:
             counts = data["usage"].get(image.get("name")) or {}
             for field in ("running_instances_count", "created_instances_count"):

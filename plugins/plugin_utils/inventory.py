@@ -15,13 +15,19 @@ import collections
 import re
 import unicodedata
 
+from ansible_collections.waldur.cloud.plugins.module_utils.boot import size_for
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
+from ansible_collections.waldur.cloud.plugins.module_utils.flavors import FlavorQuery
 from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery, SettingsAndTenants, settings_uuid_of
+from ansible_collections.waldur.cloud.plugins.module_utils.selection import fits_flavor
 from ansible_collections.waldur.cloud.plugins.module_utils.usage import usage_by_name
 
 # Bumped whenever the shape of the data below changes: an older cache entry is then refetched.
 # 2: tenants carry `customer` (a URL), not the `customer_uuid` the server never sends.
-DATA_FORMAT = 2
+# 3: `flavors`, the flavors linked to each tenant (fetch_flavors).
+DATA_FORMAT = 3
+# What the inventory keeps of a flavor: enough to name it and to check Waldur's RAM rule.
+FLAVOR_FIELDS = ("uuid", "name", "ram")
 
 
 def _membership_query(query, tenant_uuid=None):
@@ -35,14 +41,15 @@ def _membership_query(query, tenant_uuid=None):
                       is_rescue_image=query.is_rescue_image, tenant_uuid=tenant_uuid)
 
 
-def fetch_inventory_data(client, query, membership=True, usage=False):
+def fetch_inventory_data(client, query, membership=True, usage=False, flavors=False):
     """Every piece of API data the inventory is built from, each requested once.
 
     1. In parallel: the service settings and tenants (names only, ``?field=``), the image listing
        and, with ``show_duplicate_names``, the default listing (which images tenant links can be
        known for). Settings or a tenant given by name are resolved first, from the same listings.
     2. In parallel: one ``tenant_uuid`` listing per tenant on a service settings that has listed
-       images (``membership``), and the usage statistics (``usage``).
+       images (``membership``), the flavors linked to each of those tenants (``flavors``, which
+       needs ``membership``), and the usage statistics (``usage``).
     """
     directory = SettingsAndTenants(client)
     if query.settings is not None or query.tenant is not None:
@@ -59,6 +66,9 @@ def fetch_inventory_data(client, query, membership=True, usage=False):
     tenants = [row for row in directory.tenants if row.get("service_settings_uuid") in listed_settings] if membership else []
     wanted = {("tenant", row["uuid"]): lambda tenant_uuid=row["uuid"]: _membership_query(query, tenant_uuid).run(client, directory)
               for row in tenants}
+    if flavors:
+        wanted.update({("flavors", row["uuid"]): lambda tenant_uuid=row["uuid"]: FlavorQuery(tenant_uuid=tenant_uuid).run(client)
+                       for row in tenants})
     if usage:
         wanted["usage"] = lambda: _usage(client, directory)
     results = client.fetch_concurrently(wanted)
@@ -70,6 +80,8 @@ def fetch_inventory_data(client, query, membership=True, usage=False):
         "membership": {row["uuid"]: [image["uuid"] for image in results[("tenant", row["uuid"])]]
                        for row in tenants} if membership else None,
         "membership_known": known,
+        "flavors": {row["uuid"]: [{key: flavor.get(key) for key in FLAVOR_FIELDS} for flavor in results[("flavors", row["uuid"])]]
+                    for row in tenants} if flavors else None,
         "usage": results["usage"] if usage else None,
     }
 
@@ -80,6 +92,17 @@ def _usage(client, directory):
     except WaldurConfigError as exc:
         # The usage code names its own option; here the user set usage_stats.
         raise WaldurConfigError("usage_stats", exc.message) from None
+
+
+def flavors_that_fit(image, tenant_flavors, index=0):
+    """The names of the flavors linked to the image's tenants whose RAM is enough for its ``min_ram`` (Waldur's
+    rule for the flavor; the system volume, checked against ``min_disk``, is chosen at order time), smallest
+    RAM first, each name once."""
+    names = []
+    for flavor in sorted(tenant_flavors, key=lambda flavor: (flavor.get("ram") or 0, flavor.get("name") or "")):
+        if flavor.get("name") not in names and fits_flavor(image, size_for(flavor, None), index):
+            names.append(flavor.get("name"))
+    return names
 
 
 def valid_data(data):

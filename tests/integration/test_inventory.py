@@ -312,6 +312,26 @@ def test_fits_keeps_images_a_flavor_can_boot(emulator, truth, tmp_path):
     assert sorted(v["waldur_uuid"] for v in listing.hostvars.values()) == sorted(expected)
 
 
+@pytest.mark.parametrize("user", ["staff", "user"])
+def test_fetch_flavors_names_the_flavors_each_image_can_boot_on(emulator, truth, tmp_path, user):
+    """Waldur's rule for the flavor of an order: linked to a tenant of the image, with RAM >= min_ram."""
+    listing, counts = list_inventory(emulator, tmp_path, user, fetch_flavors=True, group_by=["settings"])
+    visible = set(truth.visible_tenants(user))
+    checked = 0
+    for variables in listing.hostvars.values():
+        image = truth.images[variables["waldur_uuid"]]
+        tenants = visible & set(image["tenant_uuids"])
+        linked = [flavor for flavor in truth.dataset["flavors"] if tenants & set(flavor["tenant_uuids"])]
+        expected = []
+        for flavor in sorted(linked, key=lambda flavor: (flavor["ram"], flavor["name"])):
+            if flavor["ram"] >= image["min_ram"] and flavor["name"] not in expected:
+                expected.append(flavor["name"])
+        assert variables["waldur_flavors_that_fit"] == expected
+        checked += bool(expected) and len(expected) < len({flavor["name"] for flavor in linked})
+    assert checked, "no image whose RAM requirement rules out some of its tenants' flavors"
+    assert "GET /api/openstack-flavors/" in counts
+
+
 def test_a_templated_and_a_vaulted_token(emulator, tmp_path):
     environment = ansible_environment(emulator, "staff", MY_WALDUR_TOKEN=emulator.tokens["staff"])
     environment.pop("WALDUR_API_TOKEN")

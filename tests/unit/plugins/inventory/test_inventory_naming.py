@@ -9,6 +9,7 @@ from ansible.inventory.group import to_safe_group_name
 
 from ansible_collections.waldur.cloud.plugins.plugin_utils.inventory import (
     clean_host_name,
+    flavors_that_fit,
     group_names,
     host_names,
     unique_names,
@@ -130,3 +131,11 @@ def test_names_that_sanitise_alike_are_distinct():
 def test_names_that_cannot_be_made_unique_are_an_error():
     with pytest.raises(ValueError):
         unique_names(["x", "y"], lambda key, level: "same", 2)
+
+
+def test_flavors_that_fit_smallest_ram_first_each_name_once():
+    flavors = [{"name": "m1.large", "ram": 8192}, {"name": "m1.small", "ram": 2048}, {"name": "m1.tiny", "ram": 512},
+               {"name": "m1.small", "ram": 1024}, {"name": "m1.medium", "ram": 4096}]
+    assert flavors_that_fit({"min_ram": 2048}, flavors) == ["m1.small", "m1.medium", "m1.large"]
+    assert flavors_that_fit({"min_ram": 0}, flavors) == ["m1.tiny", "m1.small", "m1.medium", "m1.large"]
+    assert flavors_that_fit({"min_ram": 8193}, flavors) == []
