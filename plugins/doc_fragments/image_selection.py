@@ -69,7 +69,7 @@ options:
         type: raw
 """
 
-    # sort_by and order, for the module and the filter (the lookup has other defaults, so it documents its own).
+    # sort_by, for the module and the filter (order is in the waldur.cloud.ordering fragment) (the lookup has other defaults, so it documents its own).
     SORTING = r"""
 options:
   sort_by:
@@ -85,10 +85,4 @@ options:
         the same however the images came in.
     type: str
     choices: [name, version, min_disk, min_ram]
-  order:
-    description:
-      - V(asc) for ascending, V(desc) for descending order of O(sort_by).
-    type: str
-    choices: [asc, desc]
-    default: asc
 """

@@ -23,6 +23,7 @@ description:
   - Errors name the bad value or the offending list item and say what is accepted.
 extends_documentation_fragment:
   - waldur.cloud.image_selection.sorting
+  - waldur.cloud.ordering
   - waldur.cloud.sizes
 options:
   _input:

@@ -28,6 +28,7 @@ extends_documentation_fragment:
   - waldur.cloud.connection.paging
   - waldur.cloud.attributes
   - waldur.cloud.attributes.info_module
+  - waldur.cloud.ordering
 options:
   uuid:
     description:
@@ -139,12 +140,6 @@ options:
         whatever O(order), so the result is the same however the server orders them.
     type: str
     choices: [name, cores, ram, disk]
-  order:
-    description:
-      - V(asc) for ascending, V(desc) for descending order of O(sort_by).
-    type: str
-    choices: [asc, desc]
-    default: asc
   limit:
     description:
       - Return at most this many flavors, the first ones after O(sort_by).

@@ -31,6 +31,7 @@ extends_documentation_fragment:
   - waldur.cloud.image_filters
   - waldur.cloud.image_selection.flavor_fit
   - waldur.cloud.image_selection.sorting
+  - waldur.cloud.ordering
   - waldur.cloud.sizes
 options:
   uuid:

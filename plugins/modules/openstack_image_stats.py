@@ -30,6 +30,7 @@ extends_documentation_fragment:
   - waldur.cloud.connection.paging
   - waldur.cloud.attributes
   - waldur.cloud.attributes.info_module
+  - waldur.cloud.ordering
 options:
   service_provider:
     description:
@@ -65,12 +66,6 @@ options:
     type: str
     choices: [name, running, created]
     default: name
-  order:
-    description:
-      - Ascending or descending order.
-    type: str
-    choices: [asc, desc]
-    default: asc
 """
 
 EXAMPLES = r"""
