@@ -55,6 +55,12 @@ class Case:
 
 SIZES = "give a whole number of MiB above 0 (e.g. 20480) or a number with a binary unit K/KiB, M/MiB, G/GiB or T/TiB"
 UUIDS = "is not a uuid; give 32 hex digits, with or without dashes"
+# Of the emulator's data set (conftest: seed 7): the flavor g1.gpu (linked to no tenant), an image not linked to
+# tenant-c1, and the uuids of tenant-a4 and tenant-c1.
+FLAVOR_OF_NO_TENANT = "df06d23ab1fa4ab5a0f53352c22c21ac"
+IMAGE_NOT_IN_TENANT_C1 = "8ceac4f7392c480ea9e334f16cc1a86b"
+TENANT_A4 = "736a2e9246184a9e98658bff5cc74502"
+TENANT_C1 = "9d4f75adbfa24588b1e6a12fd1956fc8"
 
 CASES = [
     # ---------------------------------------------------------------- connection options (every entry point)
@@ -160,6 +166,26 @@ CASES = [
                                          "the server"),
     Case(FILTER, {"flavor": {"name": "m1.small", "ram": 2048}, "ram": "4G"},
          "fitting_images: ram: cannot be combined with flavor"),
+    Case(INFO, {"fits": {"flavor": " "}}, "fits.flavor: ' ' is not a flavor; give its name, uuid or URL"),
+    Case(INFO, {"fits": {"flavor": "m1.medium", "disk": "512M"}, "tenant": "tenant-c1"},
+         "fits.disk: '512M' is below 1024 MiB (1 GiB), the smallest system volume Waldur accepts; with flavor, disk is "
+         "the size of the volume the instance boots from"),
+    Case(FILTER, {"flavor": {"name": "m1.small", "ram": 2048}, "disk": "512M"},
+         "fitting_images: disk: '512M' is below 1024 MiB (1 GiB), the smallest system volume Waldur accepts"),
+    Case(FILTER, {"flavor": {"name": "m1.small"}},
+         "fitting_images: flavor: the flavor dict has ram None; give a flavor as waldur.cloud.openstack_flavor_info "
+         "returns it (ram in MiB)"),
+    Case(INFO, {"fits": {"flavor": FLAVOR_OF_NO_TENANT}, "tenant": "tenant-a4"},
+         "fits.flavor: the flavor g1.gpu (8 CPU, 65536 MiB (64 GiB) RAM, settings a35a7f56075d4dc683ace6457025886d, uuid "
+         "%s) is not linked to tenant %s, so Waldur refuses the order (\"Flavor is not visible in tenant.\")"
+         % (FLAVOR_OF_NO_TENANT, TENANT_A4), note="g1.gpu, given by uuid, is linked to no tenant"),
+    Case(FLAVORS, {"boots": "ubuntu-22.04"},
+         "boots: 'ubuntu-22.04' is not a dictionary; give image, tenant and optionally disk"),
+    Case(FLAVORS, {"boots": {"image": "ubuntu-22.04", "tenant": "tenant-c1", "flavor": "m1.small"}},
+         "boots: unknown key 'flavor'; boots takes image, tenant and disk"),
+    Case(FLAVORS, {"boots": {"image": IMAGE_NOT_IN_TENANT_C1, "tenant": "tenant-c1"}},
+         "boots.image: the image '%s' is not linked to tenant %s, so Waldur refuses the order (\"Image is not visible "
+         "in tenant.\")" % (IMAGE_NOT_IN_TENANT_C1, TENANT_C1), note="an ubuntu-22.04 of cloud-a, by uuid"),
     # ----------------------------------------------------------------------------------------- statistics
     Case(STATS, {"service_provider": ["no-such-cloud"]},
          "service_provider: no service settings named 'no-such-cloud' is visible to this user; visible: cloud-a ("),
