@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: fitting_images
-short_description: The images that a flavor of a given disk and RAM can boot, optionally sorted
+short_description: The images that a flavor (a flavor dict, or a disk and RAM size) can boot, optionally sorted
 version_added: 0.1.0
 author:
   - waldur.cloud maintainers (@waldur)

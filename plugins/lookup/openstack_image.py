@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: openstack_image
-short_description: The OpenStack image of a Waldur deployment to boot, chosen by filters and flavor size
+short_description: The OpenStack image of a Waldur deployment to boot, chosen by filters and a flavor or its size
 version_added: 0.1.0
 author:
   - waldur.cloud maintainers (@waldur)
@@ -204,14 +204,14 @@ class LookupModule(LookupBase):
         key = cache_key(client.settings.api_root, client.settings.api_token,
                         dict(options, flavor=size.flavor if isinstance(size, FlavorFit) else None))
         with client, failures_as(AnsibleError, WHERE):
-            listed, size, _described = fit_fetched(cache.get(key, lambda: fetch_for_fit(client, query, size)), size)
+            listed, size, described = fit_fetched(cache.get(key, lambda: fetch_for_fit(client, query, size)), size)
             chosen = select_images(listed, size, sort_by, order)
         if chosen:
             self._warn_about_ties(chosen, sort_by)
             return [chosen[0]]
         if has_default:
             return [self.get_option("default")]
-        raise AnsibleError("%s: %s" % (WHERE, self._nothing_found(options, size, listed)))
+        raise AnsibleError("%s: %s" % (WHERE, self._nothing_found(options, size, listed, described)))
 
     @staticmethod
     def _warn_about_ties(chosen, sort_by):
@@ -226,7 +226,7 @@ class LookupModule(LookupBase):
                     first.get("uuid"), first.get("settings")))
 
     @staticmethod
-    def _nothing_found(options, size, listed):
+    def _nothing_found(options, size, listed, described):
         asked = ["%s=%r" % (key, options[key]) for key in FILTERS
                  if options[key] not in (None, "") and not (key == "show_duplicate_names" and not options[key])]
         if not listed:
@@ -237,5 +237,10 @@ class LookupModule(LookupBase):
         matched = ("that match%s %s" % ("es" if one else "", ", ".join(asked))) if asked else "visible to this API token"
         nearest = describe_nearest(listed, size)
         found = ("the 1 image %s does not fit" if one else "none of the %d images %%s fits" % len(listed)) % matched
-        return "%s a flavor with %s%s; use a larger flavor or other filters, or give default= to get a value instead of " \
-               "this error" % (found, size, " (%s)" % nearest if nearest else "")
+        if described:
+            # Waldur's rule: say which flavor, and that disk is the system volume.
+            flavor = "flavor %r (%s)" % (described["flavor"].get("name"), "; ".join(described["checked"]))
+        else:
+            flavor = "a flavor with %s" % (size,)
+        return "%s %s%s; use a larger flavor or other filters, or give default= to get a value instead of " \
+               "this error" % (found, flavor, " (%s)" % nearest if nearest else "")

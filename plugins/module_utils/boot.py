@@ -234,7 +234,9 @@ def resolve_image(client, given, option, tenant_uuid, directory):
         linked = [image for image in ImageQuery(tenant_uuid=tenant_uuid, name_exact=found[0]["name"]).run(client, directory)
                   if image.get("uuid") == uuid] if found else []
     else:
-        found = linked = ImageQuery(tenant_uuid=tenant_uuid, name_exact=given).run(client, directory)
+        linked = ImageQuery(tenant_uuid=tenant_uuid, name_exact=given).run(client, directory)
+        # Asked again without the tenant only to tell "not linked" from "does not exist".
+        found = linked or ImageQuery(name_exact=given).run(client, directory)
     if not found:
         raise WaldurConfigError(option, "no image %r is visible to this user" % given)
     if not linked:

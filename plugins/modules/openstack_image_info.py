@@ -17,7 +17,8 @@ description:
     nothing), service settings and tenants may be given by name, O(name_exact) with surrounding white space still
     matches, and filters combined with O(show_duplicate_names) are applied even though the server drops them.
   - The list is checked against the total the server announces; a partial list is an error, never a result.
-  - O(fits) keeps only the images a flavor of that disk and RAM can boot, and O(sort_by), O(order) and O(limit) order and
+  - O(fits) keeps only the images an instance of a flavor can boot by Waldur's own rule (or a flavor of a disk and RAM
+    size), and O(sort_by), O(order) and O(limit) order and
     cut the result, so that choosing an image for a flavor is one task. The same selection is offered in templates by the
     P(waldur.cloud.fitting_images#filter) filter and inline by the P(waldur.cloud.openstack_image#lookup) lookup.
 author:

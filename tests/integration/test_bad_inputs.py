@@ -55,10 +55,11 @@ class Case:
 
 SIZES = "give a whole number of MiB above 0 (e.g. 20480) or a number with a binary unit K/KiB, M/MiB, G/GiB or T/TiB"
 UUIDS = "is not a uuid; give 32 hex digits, with or without dashes"
-# Of the emulator's data set (conftest: seed 7): the flavor g1.gpu (linked to no tenant), an image not linked to
-# tenant-c1, and the uuids of tenant-a4 and tenant-c1.
+# Of the emulator's data set (conftest: seed 7): the flavor g1.gpu (linked to no tenant), an image (and a name) not
+# linked to tenant-c1, and the uuids of tenant-a4 and tenant-c1.
 FLAVOR_OF_NO_TENANT = "df06d23ab1fa4ab5a0f53352c22c21ac"
 IMAGE_NOT_IN_TENANT_C1 = "8ceac4f7392c480ea9e334f16cc1a86b"
+IMAGE_NAME_NOT_IN_TENANT_C1 = "CentOS-Stream-9-20201124"
 TENANT_A4 = "736a2e9246184a9e98658bff5cc74502"
 TENANT_C1 = "9d4f75adbfa24588b1e6a12fd1956fc8"
 
@@ -186,6 +187,9 @@ CASES = [
     Case(FLAVORS, {"boots": {"image": IMAGE_NOT_IN_TENANT_C1, "tenant": "tenant-c1"}},
          "boots.image: the image '%s' is not linked to tenant %s, so Waldur refuses the order (\"Image is not visible "
          "in tenant.\")" % (IMAGE_NOT_IN_TENANT_C1, TENANT_C1), note="an ubuntu-22.04 of cloud-a, by uuid"),
+    Case(FLAVORS, {"boots": {"image": IMAGE_NAME_NOT_IN_TENANT_C1, "tenant": "tenant-c1"}},
+         "boots.image: the image '%s' is not linked to tenant %s, so Waldur refuses the order (\"Image is not visible "
+         "in tenant.\")" % (IMAGE_NAME_NOT_IN_TENANT_C1, TENANT_C1), note="by name: it exists, in other tenants"),
     # ----------------------------------------------------------------------------------------- statistics
     Case(STATS, {"service_provider": ["no-such-cloud"]},
          "service_provider: no service settings named 'no-such-cloud' is visible to this user; visible: cloud-a ("),
