@@ -1,9 +1,10 @@
 """The lookup's fetch cache: one fetch per key and lifetime, shared by processes, private, tokenless."""
 from __future__ import annotations
 
-import multiprocessing
+import concurrent.futures
 import os
 import stat
+import threading
 
 import pytest
 
@@ -105,25 +106,22 @@ def test_a_damaged_file_is_fetched_again(tmp_path):
     assert cache.get(key, Fetches(["again"])) == ["again"]
 
 
-def _get_in_a_process(directory, counter, results):
+def test_evaluations_that_ask_at_once_fetch_once(tmp_path):
+    """Like Ansible's forks evaluating the same lookup for their hosts at the same moment. Threads stand in for the
+    forks: each get() locks its own open file, as a separate process would."""
+    start = threading.Barrier(8)
+    fetches = []
+
     def fetch():
-        with counter.get_lock():
-            counter.value += 1
+        fetches.append(threading.get_ident())
         return ["listing"]
 
-    results.put(FetchCache(directory, lifetime=60).get(cache_key(API, TOKEN, QUERY), fetch))
+    def ask(_number):
+        cache = FetchCache(str(tmp_path), lifetime=60)
+        start.wait(timeout=60)
+        return cache.get(cache_key(API, TOKEN, QUERY), fetch)
 
-
-def test_forks_that_ask_at_once_fetch_once(tmp_path):
-    """Like Ansible's forks evaluating the same lookup for their hosts at the same moment."""
-    context = multiprocessing.get_context("fork")
-    counter = context.Value("i", 0)
-    results = context.Queue()
-    workers = [context.Process(target=_get_in_a_process, args=(str(tmp_path), counter, results)) for _fork in range(8)]
-    for worker in workers:
-        worker.start()
-    answers = [results.get(timeout=60) for _worker in workers]
-    for worker in workers:
-        worker.join(60)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(ask, range(8)))
     assert answers == [["listing"]] * 8
-    assert counter.value == 1
+    assert len(fetches) == 1
