@@ -59,3 +59,17 @@ def ansible_environment(emulator=None, user="staff", **extra):
         environment.update(WALDUR_API_URL=emulator.url, WALDUR_API_TOKEN=emulator.tokens[user])
     environment.update(extra)
     return environment
+
+
+def listed_uuids(result, key):
+    """The uuids of the objects a successful module result lists under ``key`` (images, flavors)."""
+    assert not result.get("failed"), result.get("msg")
+    return [item["uuid"] for item in result[key]]
+
+
+def assert_cases_list(run_cases, module, key, cases, environment):
+    """Run each ``(arguments, expected uuids)`` of ``cases`` through ``module``: each lists exactly those, unchanged."""
+    results, _output = run_cases(module, [arguments for arguments, _expected in cases], environment)
+    for (arguments, expected), result in zip(cases, results):
+        assert listed_uuids(result, key) == expected, arguments
+        assert result["changed"] is False

@@ -5,15 +5,14 @@ import collections
 
 import pytest
 
-from tests.integration.harness import ansible_environment
+from tests.integration.harness import ansible_environment, assert_cases_list, listed_uuids
 
 MODULE = "waldur.cloud.openstack_flavor_info"
 FLAVORS = "/api/openstack-flavors/"
 
 
 def uuids(result):
-    assert not result.get("failed"), result.get("msg")
-    return [flavor["uuid"] for flavor in result["flavors"]]
+    return listed_uuids(result, "flavors")
 
 
 def list_cases(truth, user):
@@ -57,11 +56,7 @@ def list_cases(truth, user):
 
 @pytest.mark.parametrize("user", ["staff", "user"])
 def test_every_filter_matches_the_truth(emulator, truth, run_cases, user):
-    cases = list_cases(truth, user)
-    results, _output = run_cases(MODULE, [case for case, _expected in cases], ansible_environment(emulator, user))
-    for (case, expected), result in zip(cases, results):
-        assert uuids(result) == expected, case
-        assert result["changed"] is False
+    assert_cases_list(run_cases, MODULE, "flavors", list_cases(truth, user), ansible_environment(emulator, user))
 
 
 def test_check_mode_lists_the_same(emulator, truth, run_cases):

@@ -6,14 +6,13 @@ import json
 
 import pytest
 
-from tests.integration.harness import ansible_environment
+from tests.integration.harness import ansible_environment, assert_cases_list, listed_uuids
 
 MODULE = "waldur.cloud.openstack_image_info"
 
 
 def uuids(result):
-    assert not result.get("failed"), result.get("msg")
-    return [image["uuid"] for image in result["images"]]
+    return listed_uuids(result, "images")
 
 
 def unique_name(rows):
@@ -58,11 +57,7 @@ def list_cases(truth, user):
 
 @pytest.mark.parametrize("user", ["staff", "user"])
 def test_every_filter_matches_the_truth(emulator, truth, run_cases, user):
-    cases = list_cases(truth, user)
-    results, _output = run_cases(MODULE, [case for case, _expected in cases], ansible_environment(emulator, user))
-    for (case, expected), result in zip(cases, results):
-        assert uuids(result) == expected, case
-        assert result["changed"] is False
+    assert_cases_list(run_cases, MODULE, "images", list_cases(truth, user), ansible_environment(emulator, user))
 
 
 def test_images_are_returned_as_the_server_sends_them(emulator, truth, run_cases):
