@@ -443,7 +443,7 @@ def test_connection_options_come_from_the_environment(run, scripted, monkeypatch
     ("plugin: [unclosed\n", ("YAML",)),
     ("plugin: waldur.cloud.openstack_images\ngroup_by: [tenants]\n", ("group_by", "tenants")),
     ("plugin: waldur.cloud.openstack_images\npage_size: abc\n", ("page_size", "'abc'")),
-    ("plugin: waldur.cloud.openstack_images\ncompose: x\n", ("compose", "'x'")),
+    ("plugin: waldur.cloud.openstack_images\ncompose: not-a-mapping\n", ("compose", "not-a-mapping")),
     ("plugin: waldur.cloud.openstack_images\nauth_scheme: Basic\n", ("auth_scheme", "Basic")),
     # The plugin's own.
     ("- plugin: waldur.cloud.openstack_images\n", "must be a YAML mapping of options"),
