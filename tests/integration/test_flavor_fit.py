@@ -96,3 +96,23 @@ def test_a_flavor_of_another_tenant_is_refused_as_waldur_refuses_it(emulator, tr
     assert results[1]["option"] == "fits.flavor" and "ambiguous" in results[1]["msg"]
     assert results[2]["option"] == "fits.ram" and "cannot be combined with fits.flavor" in results[2]["msg"]
     assert not any("images" in result for result in results)
+
+
+def test_the_lookup_names_the_flavor_and_the_system_volume_when_nothing_fits(emulator, truth, run_playbook):
+    tenant, flavor = choose(truth)
+    big = next(image for image in truth.dataset["images"]
+               if tenant["uuid"] in image["tenant_uuids"] and image["min_disk"] > 1024
+               and image["uuid"] in truth.default_list("staff") and image["name"].isascii() and "{" not in image["name"])
+    completed = run_playbook("""
+- name: Nothing fits a 1 GiB system volume
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: The lookup fails with the reason
+      ansible.builtin.debug:
+        msg: "{{ lookup('waldur.cloud.openstack_image', name_exact='%s', tenant='%s', fits={'flavor': '%s', 'disk': '1G'}) }}"
+""" % (big["name"], tenant["name"], flavor["name"]), ansible_environment(emulator), expect_success=False)
+    assert completed.returncode != 0
+    output = " ".join((completed.stdout + completed.stderr).split())
+    assert "fits flavor '%s'" % flavor["name"] in output or "does not fit flavor '%s'" % flavor["name"] in output, output
+    assert "min_disk <= 1024 MiB (1 GiB), the system volume" in output, output
