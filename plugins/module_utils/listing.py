@@ -245,8 +245,8 @@ class Listing:
         if missing < 0:
             return WaldurResponseError(
                 "the list at %s changed while it was read: %d distinct %s were found for a total of %d. Run again; if it "
-                "keeps happening, the data is changing faster than it can be read" % (url, len(found), self.order.noun,
-                                                                                       reading.total), url=url)
+                "keeps happening, the data is changing faster than it can be read" % (
+                    url, len(found), self.order.noun, reading.total), url=url)
         if self.order.tie_key is None:
             return WaldurResponseError(
                 "the list at %s could not be completed: the server sends %s in no order, so pages repeat and miss some, "
