@@ -31,7 +31,7 @@ options:
         type: raw
 """
 
-    # fits with a flavor (module_utils/boot.py), for the module and the lookup, which can ask the server for it. It
+    # fits with a flavor (module_utils/fit.py), for the module and the lookup, which can ask the server for it. It
     # replaces the fits above: a fragment cannot add a suboption to an option of another.
     FLAVOR_FIT = r"""
 options:

@@ -94,9 +94,9 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.waldur.cloud.plugins.module_utils.boot import parse_fits, select_for_flavor
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
-from ansible_collections.waldur.cloud.plugins.module_utils.selection import flavor_size, select_images
+from ansible_collections.waldur.cloud.plugins.module_utils.fit import Fit
+from ansible_collections.waldur.cloud.plugins.module_utils.selection import flavor_size
 from ansible_collections.waldur.cloud.plugins.plugin_utils.client import failures_as
 from ansible_collections.waldur.cloud.plugins.plugin_utils.options import reject_unknown_options
 
@@ -112,10 +112,11 @@ def fitting_images(images, disk=None, ram=None, sort_by=None, order="asc", flavo
                 raise WaldurConfigError("flavor", "%r is not a flavor dict; the filter cannot ask the server, so give a "
                                                   "flavor as waldur.cloud.openstack_flavor_info returns it, or use fits.flavor "
                                                   "of waldur.cloud.openstack_image_info or the openstack_image lookup" % (flavor,))
-            fit = parse_fits(dict({"flavor": flavor, "disk": disk}, **({} if ram is None else {"ram": ram})), option=None)
-            return select_for_flavor(images, fit.flavor, fit.disk, sort_by, order)
-        size = flavor_size(disk, ram, option="arguments")
-        return select_images(images, size, sort_by, order, where="images")
+            fit = Fit.parse(dict({"flavor": flavor, "disk": disk}, **({} if ram is None else {"ram": ram})), option=None)
+        else:
+            fit = Fit(flavor_size(disk, ram, option="arguments"), None, None, "")
+        # The filter never asks the server: the flavor is the dict given.
+        return fit.resolved(fit.flavor_for(None)).images_that_boot(images, sort_by, order)
 
 
 class FilterModule:

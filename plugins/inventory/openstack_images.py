@@ -206,9 +206,9 @@ from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurAuthError, WaldurConnectionError
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurAuthError, WaldurConfigError, WaldurConnectionError
+from ansible_collections.waldur.cloud.plugins.module_utils.fit import NO_FIT, Fit
 from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery, settings_uuid_of, uuid_in_url
-from ansible_collections.waldur.cloud.plugins.module_utils.selection import fits_flavor, parse_fits
 from ansible_collections.waldur.cloud.plugins.plugin_utils.client import failures_as, open_client, option_origin
 from ansible_collections.waldur.cloud.plugins.plugin_utils.inventory import (
     clean_host_name,
@@ -252,7 +252,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         super().parse(inventory, loader, path, cache)
         self._read_options(path)
         query = self._query(path)
-        size = self._fits(path)
+        fit = self._fits(path)
         hostname = self._hostname_option(path)
         prefix = self._hostvars_prefix(path)
         group_by = self.get_option("group_by")
@@ -282,7 +282,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     self._cache[key] = data
             else:
                 self.display.vv("%s: using cached data (no requests; --flush-cache refetches)" % path)
-        self._populate(path, data, hostname, prefix, group_by, size)
+        self._populate(path, data, hostname, prefix, group_by, fit)
 
     def _fetch(self, path, client, query, membership, usage, flavors):
         with failures_as(AnsibleParserError, path):
@@ -322,8 +322,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return query
 
     def _fits(self, path):
+        """The ResolvedFit of the fits option: a size only, as the hosts span every tenant."""
         with failures_as(AnsibleParserError, path):
-            return parse_fits(self.get_option("fits"))
+            fits = self.get_option("fits")
+            if isinstance(fits, dict) and "flavor" in fits:
+                raise WaldurConfigError("fits", "takes disk and ram here; a flavor is chosen for one tenant, so use "
+                                                "waldur_flavors_that_fit (fetch_flavors) or the openstack_image lookup")
+            fit = Fit.parse(fits)
+            return fit.resolved() if fit is not None else NO_FIT
 
     def _hostname_option(self, path):
         value = self.get_option("hostname")
@@ -369,7 +375,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return "%s_%s" % (self.get_cache_key(path), digest)
 
     # --------------------------------------------------------------- populate
-    def _populate(self, path, data, hostname, prefix, group_by, size):
+    def _populate(self, path, data, hostname, prefix, group_by, fit):
         settings = {row["uuid"]: row for row in data["settings"]}
         for image in data["images"]:
             uuid = settings_uuid_of(image)
@@ -380,8 +386,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         known = set(data["membership_known"]) if data.get("membership_known") is not None else None
 
         with failures_as(AnsibleParserError, path):
-            chosen = [image for index, image in enumerate(data["images"])
-                      if size is None or fits_flavor(image, size, index)]
+            chosen = fit.images_that_boot(data["images"])
         with failures_as(AnsibleParserError, path):
             images = {image["uuid"]: self._host_vars(image, index, data, settings, tenants, links, known)
                       for index, image in enumerate(chosen)}

@@ -156,18 +156,13 @@ _raw:
 """
 
 from ansible import constants as C
-from ansible.errors import AnsibleError
+from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
-from ansible_collections.waldur.cloud.plugins.module_utils.boot import FlavorFit, fetch_for_fit, fit_fetched, parse_fits
+from ansible_collections.waldur.cloud.plugins.module_utils.fit import Fit, choose_images, images_for_fit
 from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery
-from ansible_collections.waldur.cloud.plugins.module_utils.selection import (
-    check_selection,
-    describe_nearest,
-    select_images,
-    sort_key,
-)
+from ansible_collections.waldur.cloud.plugins.module_utils.selection import check_selection, describe_nearest, sort_key
 from ansible_collections.waldur.cloud.plugins.plugin_utils.client import CONNECTION_OPTIONS, failures_as, open_client
 from ansible_collections.waldur.cloud.plugins.plugin_utils.fetch_cache import FetchCache, cache_key
 from ansible_collections.waldur.cloud.plugins.plugin_utils.options import reject_loose_booleans, reject_unknown_options
@@ -182,36 +177,37 @@ class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
         if terms:
-            raise AnsibleError("%s: takes no terms (got %s); give the filters as keywords, e.g. name='ubuntu'" % (
+            raise AnsibleLookupError("%s: takes no terms (got %s); give the filters as keywords, e.g. name='ubuntu'" % (
                 WHERE, ", ".join(repr(term) for term in terms)))
         has_default = "default" in kwargs
         self.set_options(var_options=variables, direct=kwargs)
-        reject_unknown_options(kwargs, self.option_definitions, AnsibleError, WHERE, "lookup", "waldur.cloud.openstack_image")
-        reject_loose_booleans(kwargs, self.option_definitions, AnsibleError, WHERE)
+        reject_unknown_options(kwargs, self.option_definitions, AnsibleLookupError, WHERE, "lookup", "waldur.cloud.openstack_image")
+        reject_loose_booleans(kwargs, self.option_definitions, AnsibleLookupError, WHERE)
         options = {key: self.get_option(key) for key in FILTERS}
         sort_by, order = self.get_option("sort_by"), self.get_option("order")
-        with failures_as(AnsibleError, WHERE):
+        with failures_as(AnsibleLookupError, WHERE):
             query = ImageQuery.from_options(options)
-            size = parse_fits(self.get_option("fits"))
+            fit = Fit.parse(self.get_option("fits"))
             check_selection(sort_by, order)
         for warning in query.warnings:
             display.warning("%s: %s" % (WHERE, warning))
         # The resolved values are passed on: ansible-core 2.16 reports keyword options of lookups as unset by origin.
         resolved = {option: self.get_option(option) for option in CONNECTION_OPTIONS}
         client = open_client(self, WHERE, overrides=resolved, page_size=self.get_option("page_size"),
-                             max_workers=self.get_option("max_workers"))
+                             max_workers=self.get_option("max_workers"), error_class=AnsibleLookupError)
         cache = FetchCache(C.DEFAULT_LOCAL_TMP, self.get_option("cache_lifetime"))
         key = cache_key(client.settings.api_root, client.settings.api_token,
-                        dict(options, flavor=size.flavor if isinstance(size, FlavorFit) else None))
-        with client, failures_as(AnsibleError, WHERE):
-            listed, size, described = fit_fetched(cache.get(key, lambda: fetch_for_fit(client, query, size)), size)
-            chosen = select_images(listed, size, sort_by, order)
+                        dict(options, flavor=fit.flavor if fit is not None else None))
+        with client, failures_as(AnsibleLookupError, WHERE):
+            fetched = cache.get(key, lambda: images_for_fit(client, query, fit))
+            chosen, resolved = choose_images(fetched, fit, sort_by, order)
         if chosen:
             self._warn_about_ties(chosen, sort_by)
             return [chosen[0]]
         if has_default:
             return [self.get_option("default")]
-        raise AnsibleError("%s: %s" % (WHERE, self._nothing_found(options, size, listed, described)))
+        raise AnsibleLookupError("%s: %s" % (WHERE, self._nothing_found(options, resolved.limits, resolved.candidates(
+            fetched["images"]), resolved.describe())))
 
     @staticmethod
     def _warn_about_ties(chosen, sort_by):

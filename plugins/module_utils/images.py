@@ -205,22 +205,32 @@ class ImageQuery:
                 "name_exact %r has surrounding white space, which the Waldur server strips before matching; "
                 "the images are matched exactly here instead, so such a name is still found" % self.name_exact)
 
+    def replace(self, **changes):
+        """This query with some of its fields replaced."""
+        fields = {key: getattr(self, key) for key in ("uuid",) + self.LIST_FILTERS}
+        return ImageQuery(**dict(fields, **changes))
+
+    def resolved(self, directory):
+        """This query with its settings and tenant given by uuid: names and URLs resolved once, from ``directory``."""
+        changes = {}
+        if self.settings is not None:
+            changes.update(settings=None, settings_uuid=directory.resolve_settings(self.settings, "settings"))
+        if self.tenant is not None:
+            changes.update(tenant=None, tenant_uuid=directory.resolve_tenant(self.tenant, "tenant"))
+        return self.replace(**changes) if changes else self
+
     def run(self, client, directory=None):
         """The images, as the server sends them, in the server's order (by name)."""
         if self.uuid is not None:
             return self._retrieve(client)
         directory = directory or SettingsAndTenants(client)
-        settings_uuid = self.settings_uuid
-        if self.settings is not None:
-            settings_uuid = directory.resolve_settings(self.settings, "settings")
-        tenant_uuid = self.tenant_uuid
-        if self.tenant is not None:
-            tenant_uuid = directory.resolve_tenant(self.tenant, "tenant")
+        query = self.resolved(directory)
+        settings_uuid = query.settings_uuid
         local = self._local_filter(settings_uuid)
         if self.show_duplicate_names:
             images = client.list_all(IMAGES_PATH, [("show_duplicate_names", "true")], order=DUPLICATES_ORDER)
         else:
-            images = client.list_all(IMAGES_PATH, self._server_params(settings_uuid, tenant_uuid),
+            images = client.list_all(IMAGES_PATH, self._server_params(settings_uuid, query.tenant_uuid),
                                      order=directory.ordered(IMAGE_ORDER))
         return [image for image in images if local(image)] if local else images
 

@@ -176,7 +176,7 @@ def _image_label(image):
     return repr(name) if name is not None else "without a name"
 
 
-def _checked_images(images, where):
+def checked_images(images, where):
     """``images`` as a list of dicts; anything else is an error naming the offending item."""
     if isinstance(images, dict):
         hint = "; pass its images list, e.g. result.images" if "images" in images else ""
@@ -255,7 +255,7 @@ def select_images(images, size=None, sort_by=None, order="asc", limit=None, wher
     reported even when it would not be chosen; ``where`` names the list in such errors.
     """
     check_selection(sort_by, order, limit)
-    images = _checked_images(images, where)
+    images = checked_images(images, where)
     chosen = []
     for index, image in enumerate(images):
         key = sort_key(image, sort_by, index, where) if sort_by is not None else None

@@ -249,7 +249,7 @@ api_retries:
   elements: str
 """
 
-from ansible_collections.waldur.cloud.plugins.module_utils.boot import flavors_that_boot
+from ansible_collections.waldur.cloud.plugins.module_utils.fit import flavors_for_boots
 from ansible_collections.waldur.cloud.plugins.module_utils.flavors import FLAVOR_SORT_KEYS, FlavorQuery, check_flavor_order, order_flavors
 from ansible_collections.waldur.cloud.plugins.module_utils.module import NAME_AND_SCOPE_ARGUMENT_SPEC, WaldurModule
 from ansible_collections.waldur.cloud.plugins.module_utils.selection import ORDERS
@@ -274,7 +274,7 @@ def main():
             sort_by=dict(type="str", choices=list(FLAVOR_SORT_KEYS)),
             order=dict(type="str", choices=list(ORDERS), default="asc"),
             limit=dict(type="int"),
-            # raw, so that flavors_that_boot names boots and its keys in every error.
+            # raw, so that flavors_for_boots names boots and its keys in every error.
             boots=dict(type="raw"),
         ),
         mutually_exclusive=[("boots", option) for option in ("uuid",) + FlavorQuery.LIST_FILTERS],
@@ -284,7 +284,7 @@ def main():
         params = module.params
         check_flavor_order(params["sort_by"], params["order"], params["limit"])
         if params["boots"] is not None:
-            flavors = flavors_that_boot(client, params["boots"])
+            flavors = flavors_for_boots(client, params["boots"])
         else:
             query = FlavorQuery.from_options(params)
             for warning in query.warnings:

@@ -242,10 +242,10 @@ api_retries:
   elements: str
 """
 
-from ansible_collections.waldur.cloud.plugins.module_utils.boot import apply_fit, parse_fits
+from ansible_collections.waldur.cloud.plugins.module_utils.fit import Fit, choose_images, images_for_fit
 from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery
 from ansible_collections.waldur.cloud.plugins.module_utils.module import NAME_AND_SCOPE_ARGUMENT_SPEC, WaldurModule
-from ansible_collections.waldur.cloud.plugins.module_utils.selection import IMAGE_SORT_KEYS, ORDERS, check_selection, select_images
+from ansible_collections.waldur.cloud.plugins.module_utils.selection import IMAGE_SORT_KEYS, ORDERS, check_selection
 
 
 def main():
@@ -256,7 +256,7 @@ def main():
             offering_uuid=dict(type="str"),
             show_duplicate_names=dict(type="bool", default=False),
             is_rescue_image=dict(type="bool"),
-            # raw, so that a value that is not a dictionary fails in parse_fits with a message naming fits.
+            # raw, so that a value that is not a dictionary fails in Fit.parse with a message naming fits.
             fits=dict(type="raw"),
             sort_by=dict(type="str", choices=list(IMAGE_SORT_KEYS)),
             order=dict(type="str", choices=list(ORDERS), default="asc"),
@@ -267,14 +267,15 @@ def main():
     def list_images(client):
         params = module.params
         query = ImageQuery.from_options(params)
-        fit = parse_fits(params["fits"])
+        fit = Fit.parse(params["fits"])
         check_selection(params["sort_by"], params["order"], params["limit"])
         for warning in query.warnings:
             module.warn(warning)
-        listed, size, described = apply_fit(client, query, fit)
-        result = {"images": select_images(listed, size, params["sort_by"], params["order"], params["limit"])}
-        if described is not None:
-            result["fit"] = described
+        images, resolved = choose_images(images_for_fit(client, query, fit), fit, params["sort_by"], params["order"],
+                                         params["limit"])
+        result = {"images": images}
+        if resolved.describe() is not None:
+            result["fit"] = resolved.describe()
         return result
 
     module.run(list_images)

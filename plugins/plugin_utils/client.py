@@ -54,11 +54,11 @@ def connection_settings(plugin, where=None, overrides=None):
     return ConnectionSettings.from_options(options, environ={}, sources=sources)
 
 
-def open_client(plugin, where=None, overrides=None, page_size=None, max_workers=None):
-    """A WaldurClient for a lookup or inventory plugin; retries are shown at -vvv."""
+def open_client(plugin, where=None, overrides=None, page_size=None, max_workers=None, error_class=AnsibleError):
+    """A WaldurClient for a lookup or inventory plugin, failing with ``error_class``; retries are shown at -vvv."""
     if not HAS_REQUESTS:
-        raise AnsibleError("waldur.cloud plugins need the Python library requests on the controller: pip install requests")
-    with failures_as(AnsibleError, where):
+        raise error_class("waldur.cloud plugins need the Python library requests on the controller: pip install requests")
+    with failures_as(error_class, where):
         settings = connection_settings(plugin, where, overrides)
         if settings.insecure_transport:
             display.warning("api_url %s is plain http to a host that is not loopback: the API token is sent unencrypted. "

@@ -15,11 +15,10 @@ import collections
 import re
 import unicodedata
 
-from ansible_collections.waldur.cloud.plugins.module_utils.boot import size_for
+from ansible_collections.waldur.cloud.plugins.module_utils.fit import flavors_that_boot
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 from ansible_collections.waldur.cloud.plugins.module_utils.flavors import FlavorQuery
-from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery, SettingsAndTenants, settings_uuid_of
-from ansible_collections.waldur.cloud.plugins.module_utils.selection import fits_flavor
+from ansible_collections.waldur.cloud.plugins.module_utils.images import SettingsAndTenants, settings_uuid_of
 from ansible_collections.waldur.cloud.plugins.module_utils.usage import usage_by_name
 
 # Bumped whenever the shape of the data below changes: an older cache entry is then refetched.
@@ -36,9 +35,7 @@ def _membership_query(query, tenant_uuid=None):
     It lists a subset of the images of the main listing, so it tells the tenant of each of them.
     With ``show_duplicate_names`` the server would drop ``tenant_uuid``, so it is never sent here.
     """
-    return ImageQuery(name=query.name, name_exact=query.name_exact, settings=query.settings,
-                      settings_uuid=query.settings_uuid, offering_uuid=query.offering_uuid,
-                      is_rescue_image=query.is_rescue_image, tenant_uuid=tenant_uuid)
+    return query.replace(show_duplicate_names=False, tenant=None, tenant_uuid=tenant_uuid)
 
 
 def fetch_inventory_data(client, query, membership=True, usage=False, flavors=False):
@@ -95,12 +92,11 @@ def _usage(client, directory):
 
 
 def flavors_that_fit(image, tenant_flavors, index=0):
-    """The names of the flavors linked to the image's tenants whose RAM is enough for its ``min_ram`` (Waldur's
-    rule for the flavor; the system volume, checked against ``min_disk``, is chosen at order time), smallest
-    RAM first, each name once."""
+    """The names of the flavors linked to the image's tenants that boot it by Waldur's rule (the system volume,
+    checked against ``min_disk``, is chosen at order time), smallest RAM first, each name once."""
     names = []
-    for flavor in sorted(tenant_flavors, key=lambda flavor: (flavor.get("ram") or 0, flavor.get("name") or "")):
-        if flavor.get("name") not in names and fits_flavor(image, size_for(flavor, None), index):
+    for flavor in flavors_that_boot(image, tenant_flavors, index=index):
+        if flavor.get("name") not in names:
             names.append(flavor.get("name"))
     return names
 

@@ -34,6 +34,19 @@ CONTROL_PREFIX = "/__emulator__/"
 REQUEST_LOG_SIZE = 100000  # requests kept in ``WaldurEmulator.requests`` (the counts are never capped)
 SETTINGS_TYPES = ("OpenStack", "OpenStackTenant", "SLURM", "Remote", "Azure", "Rancher", "VMware")
 MISSING_CREDENTIALS = "Authentication credentials were not provided."
+# The Api method that answers each served route.
+HANDLERS = {
+    "openstack-image-list": "image_list",
+    "openstack-image-usage-stats": "usage_stats",
+    "openstack-image-detail": "image_detail",
+    "openstack-flavor-list": "flavor_list",
+    "openstack-flavor-usage-stats": "flavor_usage_stats",
+    "openstack-flavor-detail": "flavor_detail",
+    "openstack-tenant-list": "tenant_list",
+    "openstack-tenant-detail": "tenant_detail",
+    "servicesettings-list": "settings_list",
+    "servicesettings-detail": "settings_detail",
+}
 # usage_stats rows have no order; the planner picks one of this many (ordering.py).
 USAGE_PLANS = 2
 
@@ -201,27 +214,9 @@ class Api:
                 return 200, (), dumps(self.options_body(name)), allow
             if request.method not in ("GET", "HEAD"):
                 raise ApiError(405, {"detail": 'Method "%s" not allowed.' % request.method})
-            snap = self.store.snapshot()
-            if name == "openstack-image-list":
-                status, headers, body = self.image_list(snap, request)
-            elif name == "openstack-image-usage-stats":
-                status, headers, body = self.usage_stats(snap, request)
-            elif name == "openstack-image-detail":
-                status, headers, body = self.image_detail(snap, request, match.kwargs["uuid"])
-            elif name == "openstack-flavor-list":
-                status, headers, body = self.flavor_list(snap, request)
-            elif name == "openstack-flavor-usage-stats":
-                status, headers, body = self.flavor_usage_stats(snap, request)
-            elif name == "openstack-flavor-detail":
-                status, headers, body = self.flavor_detail(snap, request, match.kwargs["uuid"])
-            elif name == "openstack-tenant-list":
-                status, headers, body = self.tenant_list(snap, request)
-            elif name == "openstack-tenant-detail":
-                status, headers, body = self.tenant_detail(snap, request, match.kwargs["uuid"])
-            elif name == "servicesettings-list":
-                status, headers, body = self.settings_list(snap, request)
-            else:
-                status, headers, body = self.settings_detail(snap, request, match.kwargs["uuid"])
+            handler = getattr(self, HANDLERS[name])
+            # A detail route passes the uuid of its path.
+            status, headers, body = handler(self.store.snapshot(), request, *match.kwargs.values())
         except ApiError as err:
             return err.status, err.headers, dumps(err.body), allow
         except flavor_rules.InvalidRegex:

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ansible_collections.waldur.cloud.plugins.module_utils.boot import FlavorFit, apply_fit, flavors_that_boot, size_for
+from ansible_collections.waldur.cloud.plugins.module_utils.fit import Fit, flavors_for_boots, images_for_fit
 from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurClient
 from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery
-from ansible_collections.waldur.cloud.plugins.module_utils.selection import select_images
 from tests.emulator import WaldurEmulator, generate_dataset
 
 UNCHECKED = None  # no system volume given: min_disk is not checked
@@ -47,14 +46,17 @@ def test_the_fit_rule_is_waldurs(seed, tenants, clouds):
                 query = ImageQuery(tenant_uuid=tenant["uuid"])
                 for flavor in dataset["flavors"]:
                     try:
-                        candidates, _size, described = apply_fit(client, query, FlavorFit(flavor["uuid"], None, "fits."))
-                        assert described["tenant_uuid"] == tenant["uuid"]
+                        fetched = images_for_fit(client, query, Fit.parse({"flavor": flavor["uuid"]}))
                     except WaldurConfigError as exc:
                         assert exc.option == "fits.flavor" and "not linked to tenant" in str(exc)
-                        candidates = None
+                        fetched = None
                     for volume in volumes:
-                        ours = set() if candidates is None else {
-                            image["uuid"] for image in select_images(candidates, size_for(flavor, volume))}
+                        fit = Fit.parse({"flavor": flavor["uuid"], "disk": volume})
+                        resolved = fit.resolved(fetched["flavor"], fetched["tenant_uuid"]) if fetched else None
+                        if resolved is not None:
+                            assert resolved.describe()["tenant_uuid"] == tenant["uuid"]
+                        ours = set() if resolved is None else {
+                            image["uuid"] for image in resolved.images_that_boot(fetched["images"])}
                         theirs = {image["uuid"] for image in images if waldur_accepts(image, flavor, tenant["uuid"], volume)}
                         assert ours == theirs, (tenant["name"], flavor["name"], volume)
 
@@ -75,7 +77,7 @@ def test_boots_lists_the_flavors_waldur_accepts_smallest_first(seed):
                         boots = {"image": image["uuid"], "tenant": tenant_uuid}
                         if volume is not UNCHECKED:
                             boots["disk"] = volume
-                        ours = flavors_that_boot(client, boots)
+                        ours = flavors_for_boots(client, boots)
                         theirs = [f for f in dataset["flavors"] if waldur_accepts(image, f, tenant_uuid, volume)]
                         assert {f["uuid"] for f in ours} == {f["uuid"] for f in theirs}
                         assert [f["ram"] for f in ours] == sorted(f["ram"] for f in ours)
@@ -88,5 +90,5 @@ def test_an_image_name_with_slashes_is_looked_up_as_a_name():
     with WaldurEmulator(dataset) as emulator:
         options = {"api_url": emulator.url, "api_token": emulator.tokens["staff"]}
         with WaldurClient(ConnectionSettings.from_options(options, environ={})) as client:
-            ours = flavors_that_boot(client, {"image": image["name"], "tenant": tenant_uuid})
+            ours = flavors_for_boots(client, {"image": image["name"], "tenant": tenant_uuid})
     assert {f["uuid"] for f in ours} == {f["uuid"] for f in dataset["flavors"] if waldur_accepts(image, f, tenant_uuid, None)}

@@ -48,3 +48,28 @@ def test_usage_rows_in_no_order_over_several_pages_are_read_again_until_complete
     # The first reading of 100 per page missed rows; each later reading is of 300 or fewer per page.
     assert math.ceil(rows / 100) < counts[USAGE] <= math.ceil(rows / 100) + 12 * math.ceil(rows / 288)
     assert (counts[SETTINGS], counts[TENANTS]) == (1, 1)
+
+
+FLAVORS = "GET /api/openstack-flavors/"
+
+
+def test_a_fits_flavor_that_does_not_exist_fails_before_any_image_is_listed(emulator, truth, run_cases):
+    tenant = truth.visible_tenants("staff")[0]
+    emulator.reset_requests()
+    results, _output = run_cases("waldur.cloud.openstack_image_info", [{"tenant_uuid": tenant, "fits": {"flavor": "m1.mistyped"}}],
+                                 ansible_environment(emulator))
+    assert results[0]["failed"] and "no flavor named 'm1.mistyped'" in results[0]["msg"]
+    assert IMAGES not in emulator.request_counts()
+
+
+def test_a_fits_flavor_in_a_tenant_costs_one_round_trip_before_the_images(emulator, truth, run_cases):
+    flavor = next(flavor for flavor in truth.dataset["flavors"] if flavor["tenant_uuids"])
+    same_name = [other for other in truth.dataset["flavors"]
+                 if other["name"] == flavor["name"] and set(other["tenant_uuids"]) & set(flavor["tenant_uuids"])]
+    assert same_name == [flavor]
+    emulator.reset_requests()
+    results, _output = run_cases("waldur.cloud.openstack_image_info", [
+        {"tenant_uuid": flavor["tenant_uuids"][0], "fits": {"flavor": flavor["name"], "disk": "20G"}}], ansible_environment(emulator))
+    assert not results[0].get("failed"), results[0].get("msg")
+    # The flavor (one listing of the tenant's flavors of that name), then one page of the tenant's images.
+    assert emulator.request_counts() == {FLAVORS: 1, IMAGES: 1}

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from ansible.errors import AnsibleError
+from ansible.errors import AnsibleLookupError
 from ansible.plugins.loader import lookup_loader
 
 from ansible_collections.waldur.cloud.tests.unit.helpers import IMAGES, ROOT, TOKEN
@@ -42,8 +42,8 @@ class Harness:
         self.clients = 0
         real_open_client = self.module.open_client
 
-        def open_client(plugin, where=None, overrides=None, page_size=None, max_workers=None):
-            client = real_open_client(plugin, where, overrides, page_size=page_size, max_workers=max_workers)
+        def open_client(plugin, where=None, overrides=None, **client_options):
+            client = real_open_client(plugin, where, overrides, **client_options)
             self.transport = scripted.install(client, self.steps)
             self.clients += 1
             return client
@@ -63,7 +63,8 @@ class Harness:
         return self.lookup.run(list(terms), variables={}, **options)
 
     def fails(self, *terms, **options):
-        with pytest.raises(AnsibleError) as error:
+        # AnsibleLookupError, as a lookup's failures should be (a play can tell them from others).
+        with pytest.raises(AnsibleLookupError) as error:
             self.run(*terms, **options)
         return str(error.value)
 

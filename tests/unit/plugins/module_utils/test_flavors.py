@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from ansible_collections.waldur.cloud.plugins.module_utils.boot import URL_STARTS, uuid_given
+from ansible_collections.waldur.cloud.plugins.module_utils.fit import URL_STARTS, uuid_given
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 from ansible_collections.waldur.cloud.plugins.module_utils.flavors import FlavorQuery, check_iregex, order_flavors
 
