@@ -18,6 +18,7 @@ import re
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError, WaldurServerError
 from ansible_collections.waldur.cloud.plugins.module_utils.images import (
     SettingsAndTenants,
+    check_filters,
     name_params,
     normalize_uuid,
     retrieve,
@@ -133,22 +134,13 @@ class FlavorQuery:
     def _validate(self):
         used = [key for key in ("name", "name_exact", "name_iregex", "settings", "settings_uuid", "tenant", "tenant_uuid")
                 if getattr(self, key) not in (None, "")] + [option for option, _value in self.bounds]
-        if self.uuid is not None and used:
-            raise WaldurConfigError("uuid", "cannot be combined with the list filters %s; give either uuid or filters" % (
-                ", ".join(used)))
-        for option, by_uuid in (("settings", "settings_uuid"), ("tenant", "tenant_uuid")):
-            if getattr(self, option) is not None and getattr(self, by_uuid) is not None:
-                raise WaldurConfigError(option, "cannot be combined with %s; give one of them" % by_uuid)
+        check_filters(self, used, "flavors")
         for dimension in DIMENSIONS:
             given = dict(self.bounds)
             low, high = given.get(dimension + "_min"), given.get(dimension + "_max")
             if low is not None and high is not None and low > high:
                 raise WaldurConfigError(dimension + "_min", "%r is above %s_max %r, so no flavor can match; swap them" % (
                     low, dimension, high))
-        if self.name_exact is not None and self.name_exact != self.name_exact.strip():
-            self.warnings.append(
-                "name_exact %r has surrounding white space, which the Waldur server strips before matching; "
-                "the flavors are matched exactly here instead, so such a name is still found" % self.name_exact)
 
     def server_params(self, settings_uuid, tenant_uuid):
         params = name_params(self.name, self.name_exact)
@@ -167,8 +159,7 @@ class FlavorQuery:
         if self.uuid is not None:
             return retrieve(client, FLAVORS_PATH + self.uuid + "/")
         directory = directory or SettingsAndTenants(client)
-        settings_uuid = directory.resolve_settings(self.settings, "settings") if self.settings is not None else self.settings_uuid
-        tenant_uuid = directory.resolve_tenant(self.tenant, "tenant") if self.tenant is not None else self.tenant_uuid
+        settings_uuid, tenant_uuid = directory.scope_of(self)
         try:
             flavors = client.list_all(FLAVORS_PATH, self.server_params(settings_uuid, tenant_uuid),
                                       order=directory.ordered(FLAVOR_ORDER))

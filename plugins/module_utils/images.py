@@ -120,6 +120,12 @@ class SettingsAndTenants:
     def tenants(self):
         return self.load(settings=False, tenants=True)._tenants
 
+    def scope_of(self, query):
+        """``(settings uuid, tenant uuid)`` of a query's scope, each given by name, uuid or URL (or not at all)."""
+        settings = self.resolve_settings(query.settings, "settings") if query.settings is not None else query.settings_uuid
+        tenant = self.resolve_tenant(query.tenant, "tenant") if query.tenant is not None else query.tenant_uuid
+        return settings, tenant
+
     def resolve_settings(self, value, option):
         """A settings uuid from a name, a uuid or a service-settings URL."""
         return self._resolve(value, option, "service-settings", "service settings", lambda: self.settings)
@@ -188,22 +194,13 @@ class ImageQuery:
 
     def _validate(self):
         used = self._set_filters()
-        if self.uuid is not None and (used or self.show_duplicate_names):
-            raise WaldurConfigError("uuid", "cannot be combined with the list filters %s; give either uuid or filters" % (
-                ", ".join(used or ["show_duplicate_names"])))
-        for option, by_uuid in (("settings", "settings_uuid"), ("tenant", "tenant_uuid")):
-            if getattr(self, option) is not None and getattr(self, by_uuid) is not None:
-                raise WaldurConfigError(option, "cannot be combined with %s; give one of them" % by_uuid)
+        check_filters(self, used + (["show_duplicate_names"] if self.show_duplicate_names else []), "images")
         if self.show_duplicate_names:
             unsupported = [key for key in used if key not in self.LOCAL_FILTERS]
             if unsupported:
                 raise WaldurConfigError("show_duplicate_names", (
                     "cannot be combined with %s: the server ignores every other filter when listing duplicates, and "
                     "tenant membership can only be asked of the server") % ", ".join(unsupported))
-        if self.name_exact is not None and self.name_exact != self.name_exact.strip():
-            self.warnings.append(
-                "name_exact %r has surrounding white space, which the Waldur server strips before matching; "
-                "the images are matched exactly here instead, so such a name is still found" % self.name_exact)
 
     def replace(self, **changes):
         """This query with some of its fields replaced."""
@@ -212,12 +209,10 @@ class ImageQuery:
 
     def resolved(self, directory):
         """This query with its settings and tenant given by uuid: names and URLs resolved once, from ``directory``."""
-        changes = {}
-        if self.settings is not None:
-            changes.update(settings=None, settings_uuid=directory.resolve_settings(self.settings, "settings"))
-        if self.tenant is not None:
-            changes.update(tenant=None, tenant_uuid=directory.resolve_tenant(self.tenant, "tenant"))
-        return self.replace(**changes) if changes else self
+        if self.settings is None and self.tenant is None:
+            return self
+        settings_uuid, tenant_uuid = directory.scope_of(self)
+        return self.replace(settings=None, settings_uuid=settings_uuid, tenant=None, tenant_uuid=tenant_uuid)
 
     def run(self, client, directory=None):
         """The images, as the server sends them, in the server's order (by name)."""
@@ -264,6 +259,20 @@ class ImageQuery:
 
     def _retrieve(self, client):
         return retrieve(client, IMAGES_PATH + self.uuid + "/")
+
+
+def check_filters(query, used, noun):
+    """The checks every query of ``noun`` shares: a uuid alone, a scope given one way, a stripped exact name warned of."""
+    if query.uuid is not None and used:
+        raise WaldurConfigError("uuid", "cannot be combined with the list filters %s; give either uuid or filters" % (
+            ", ".join(used)))
+    for option, by_uuid in (("settings", "settings_uuid"), ("tenant", "tenant_uuid")):
+        if getattr(query, option) is not None and getattr(query, by_uuid) is not None:
+            raise WaldurConfigError(option, "cannot be combined with %s; give one of them" % by_uuid)
+    if query.name_exact is not None and query.name_exact != query.name_exact.strip():
+        query.warnings.append(
+            "name_exact %r has surrounding white space, which the Waldur server strips before matching; "
+            "the %s are matched exactly here instead, so such a name is still found" % (query.name_exact, noun))
 
 
 def name_params(name, name_exact):
