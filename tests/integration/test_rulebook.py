@@ -121,9 +121,9 @@ def test_the_example_rulebook_runs_its_playbook_for_a_new_image(emulator, tmp_pa
             if process.poll() is not None or time.monotonic() > deadline:
                 output.fail("the event source did not poll twice within %s s" % STARTUP)
         settings_uuid = next(row["uuid"] for row in emulator.dataset["service_settings"] if row["type"] == "OpenStack")
-        emulator.add_image(NEW_IMAGE, settings_uuid)
+        added = emulator.add_image(NEW_IMAGE, settings_uuid)
         output.wait_for("PLAY RECAP", REACTION)
-        assert new_images_file.read_text() == NEW_IMAGE + "\n"
+        assert new_images_file.read_text() == "%s %s\n" % (added["uuid"], NEW_IMAGE)
         assert emulator.tokens["staff"] not in "".join(output.lines)
     finally:
         _stop(process)
