@@ -257,3 +257,128 @@ def test_the_guide_runs_as_written(guide, clone):
                         _check_output("%s `%s`" % (label, command), _shell(command, checkout, environment, exports), shown)
                         ran.append(command)
     print("%s: ran %d, not run: %s" % (guide, len(ran), "; ".join(skipped) or "none"))
+
+
+# --- What the docs say about each other and about the plugins (no emulator needed) ---------------
+
+DOC_FILES = GUIDES + ["docs/bad-inputs.md", "SECURITY.md"]
+PLUGIN_DIRS = {"module": "modules", "inventory": "inventory", "lookup": "lookup", "filter": "filter"}
+
+
+def _read(path):
+    with open(os.path.join(REPO, path), encoding="utf-8") as handle:
+        return handle.read()
+
+
+def _slug(heading):
+    """The anchor GitHub gives a heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def _headings(path):
+    """(level, anchor, line index) of the headings of a Markdown file, outside fenced blocks."""
+    fenced, found = False, []
+    for index, line in enumerate(_read(path).splitlines()):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif not fenced and re.match(r"^#+ ", line):
+            level, title = line.split(" ", 1)
+            found.append((len(level), _slug(title), index))
+    return found
+
+
+def _anchors(path):
+    return {anchor for _level, anchor, _index in _headings(path)}
+
+
+def _section(path, anchor):
+    lines, headings = _read(path).splitlines(), _headings(path)
+    for position, (level, slug, index) in enumerate(headings):
+        if slug == anchor:
+            end = next((other for other_level, _slug_, other in headings[position + 1:] if other_level <= level), len(lines))
+            return "\n".join(lines[index + 1:end])
+    return None
+
+
+@pytest.mark.parametrize("path", DOC_FILES)
+def test_every_link_to_a_file_or_section_of_the_repository_resolves(path):
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", _read(path)):
+        if re.match(r"^[a-z]+:", target):
+            continue
+        file_part, _, anchor = target.partition("#")
+        resolved = os.path.normpath(os.path.join(os.path.dirname(path), file_part)) if file_part else path
+        if not os.path.exists(os.path.join(REPO, resolved)):
+            broken.append("%s: no such file" % target)
+        elif anchor and resolved.endswith(".md") and anchor not in _anchors(resolved):
+            broken.append("%s: %s has no section #%s" % (target, resolved, anchor))
+    assert not broken, "%s links to:\n%s" % (path, "\n".join(broken))
+
+
+@pytest.mark.parametrize("path", ["README.md", "meta/execution-environment.yml"])
+def test_installing_from_a_tarball_is_documented_where_readme_and_the_ee_file_point(path):
+    pointers = re.findall(r"(docs/guides/[\w-]+\.md)#([\w-]+)", _read(path))
+    assert pointers, "%s names no section of a guide for building an EE from a tarball" % path
+    for guide, anchor in pointers:
+        section = _section(guide, anchor)
+        assert section is not None, "%s points to %s#%s, which has no such section" % (path, guide, anchor)
+        assert "ansible-galaxy collection build" in section and "type: file" in section, (guide, anchor)
+    readme = _section("README.md", "without-galaxy-from-a-tarball")
+    assert readme and "ansible-galaxy collection install dist/waldur-cloud-" in readme
+
+
+def test_the_reference_lists_ansible_doc_for_every_plugin():
+    listed = set(re.findall(r"^ansible-doc (?:-t (\w+) )?waldur\.cloud\.(\w+)$", _read("docs/index.md"), re.M))
+    listed = {(plugin_type or "module", name) for plugin_type, name in listed}
+    plugins = {(plugin_type, name[:-3]) for plugin_type, directory in PLUGIN_DIRS.items()
+               for name in os.listdir(os.path.join(REPO, "plugins", directory))
+               if name.endswith(".py") and not name.startswith("_")}
+    assert listed == plugins
+
+
+def _example_task_lists():
+    """(where, tasks) for the YAML of the README, the guides, playbooks/, docs/examples/ and the plugins' EXAMPLES."""
+    for path in DOC_FILES:
+        for line, language, body, _name in _blocks(path):
+            if language in ("yaml", "yml"):
+                yield "%s:%d" % (path, line), body
+    for directory in ("playbooks", "docs/examples"):
+        for name in sorted(os.listdir(os.path.join(REPO, directory))):
+            if name.endswith(".yml"):
+                yield "%s/%s" % (directory, name), _read("%s/%s" % (directory, name))
+    for directory in PLUGIN_DIRS.values():
+        for name in sorted(os.listdir(os.path.join(REPO, "plugins", directory))):
+            match = re.search(r"^EXAMPLES = r?(['\"]{3})(.*?)\1", _read("plugins/%s/%s" % (directory, name)), re.M | re.S)
+            if match:
+                yield "plugins/%s/%s EXAMPLES" % (directory, name), match.group(2)
+
+
+def _tasks(data):
+    if isinstance(data, list):
+        for item in data:
+            yield from _tasks(item)
+    elif isinstance(data, dict):
+        if isinstance(data.get("name"), str):
+            yield data
+        for key in ("tasks", "block", "rescue", "always", "pre_tasks", "post_tasks"):
+            yield from _tasks(data.get(key))
+
+
+@pytest.mark.parametrize("where, text", list(_example_task_lists()), ids=lambda value: value.split("\n")[0][:60])
+def test_a_task_named_by_name_uuid_or_url_passes_that(where, text):
+    """A task whose name says "by its name" passes a name, not a URL; "by uuid" a uuid; "by URL" a URL."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        pytest.skip("not YAML on its own")
+    wrong = []
+    for task in _tasks(data):
+        arguments = " ".join(str(value) for key, value in task.items() if key.startswith("waldur.cloud."))
+        said = re.search(r"\bby (?:its |the )?(name|uuid|url)\b", task["name"], re.I)
+        if not said or not arguments:
+            continue
+        url_like = re.search(r"https?://|\.(?:settings|url|tenant)\b|_url\b", arguments)
+        kind = said.group(1).lower()
+        if (kind == "name" and url_like) or (kind == "uuid" and "uuid" not in arguments) or (kind == "url" and not url_like):
+            wrong.append("%r passes %s" % (task["name"], arguments))
+    assert not wrong, "%s: %s" % (where, "; ".join(wrong))
