@@ -133,7 +133,7 @@ def _commands(body):
             commands[-1][0] = commands[-1][0][:-1].rstrip() + " " + line.strip()
         elif line.strip():
             commands.append([line.strip(), []])
-    return [(command, output) for command, output in commands]
+    return [tuple(command) for command in commands]
 
 
 def _localise(text, emulator):
@@ -297,7 +297,8 @@ def _section(path, anchor):
     lines, headings = _read(path).splitlines(), _headings(path)
     for position, (level, slug, index) in enumerate(headings):
         if slug == anchor:
-            end = next((other for other_level, _slug_, other in headings[position + 1:] if other_level <= level), len(lines))
+            end = next((other for other_level, _other_slug, other in headings[position + 1:] if other_level <= level),
+                       len(lines))
             return "\n".join(lines[index + 1:end])
     return None
 
@@ -308,7 +309,7 @@ def test_every_link_to_a_file_or_section_of_the_repository_resolves(path):
     for target in re.findall(r"\]\(([^)\s]+)\)", _read(path)):
         if re.match(r"^[a-z]+:", target):
             continue
-        file_part, _, anchor = target.partition("#")
+        file_part, anchor = (target.split("#", 1) + [""])[:2]
         resolved = os.path.normpath(os.path.join(os.path.dirname(path), file_part)) if file_part else path
         if not os.path.exists(os.path.join(REPO, resolved)):
             broken.append("%s: no such file" % target)
