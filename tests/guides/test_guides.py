@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import textwrap
@@ -27,6 +26,7 @@ import pytest
 import yaml
 
 from tests.emulator import WaldurEmulator, generate_dataset
+from tests.integration.harness import stop_process_group
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLE_SERVER = "https://waldur.example.com"
@@ -205,13 +205,7 @@ def _run_rulebook(label, command, checkout, environment, exports, emulator):
         assert lines == wanted, "%s: %s holds %r, not one line per new image %r; ansible-rulebook printed:\n%s" % (
             label, new_images, lines, wanted, "".join(output)[-8000:])
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=30)
+        stop_process_group(process)
         emulator.clear_hooks()
 
 
