@@ -333,6 +333,15 @@ def test_the_reference_lists_ansible_doc_for_every_plugin():
     assert listed == plugins
 
 
+@pytest.mark.parametrize("path, anchor", [("README.md", None), ("docs/index.md", "guides"),
+                                          ("docs/guides/getting-started.md", "next-steps")])
+def test_every_list_of_the_guides_lists_each_of_them(path, anchor):
+    text = _section(path, anchor) if anchor else re.search(r"^Guides: .*?\n\n", _read(path), re.M | re.S).group(0)
+    linked = {os.path.basename(target) for target in re.findall(r"\]\(([\w./-]+\.md)\)", text)}
+    wanted = {os.path.basename(guide) for guide in GUIDES if guide.startswith("docs/guides/")} - {os.path.basename(path)}
+    assert wanted <= linked, "%s lists no link to %s" % (path, ", ".join(sorted(wanted - linked)))
+
+
 def _example_task_lists():
     """(where, tasks) for the YAML of the README, the guides, playbooks/, docs/examples/ and the plugins' EXAMPLES."""
     for path in DOC_FILES:
