@@ -12,6 +12,7 @@
 #     https://waldur.example.com becomes the emulator and a token written `...` its staff token;
 #     `export` lines hold for the rest of the file. Where the block shows the output (`$ ` before
 #     the commands), the lines shown must appear in the real output, in that order.
+# So do the commands that the leading comments of docs/examples/ and playbooks/ show.
 from __future__ import annotations
 
 import os
@@ -63,6 +64,11 @@ NEW_IMAGE = "ubuntu-26.04"
 WAIT = 240
 
 
+def _read(path):
+    with open(os.path.join(REPO, path), encoding="utf-8") as handle:
+        return handle.read()
+
+
 def _user_environment(home):
     """The environment of a new user's shell: nothing of ours set, and no venv on PATH."""
     path = [entry for entry in os.environ.get("PATH", "").split(os.pathsep)
@@ -103,8 +109,7 @@ def _shell(command, checkout, environment, exports=(), timeout=600, **popen):
 
 def _blocks(path):
     """(line, language, text, file name or None) of every fenced block of a Markdown file."""
-    with open(os.path.join(REPO, path), encoding="utf-8") as handle:
-        text = handle.read()
+    text = _read(path)
     for match in re.finditer(r"^(?P<indent> *)```(?P<lang>\w*)\n(?P<body>.*?)^(?P=indent)```", text, re.M | re.S):
         body = textwrap.dedent(match.group("body"))
         name = None
@@ -255,15 +260,40 @@ def test_the_guide_runs_as_written(guide, clone, tmp_path):
     print("%s: ran %d, not run: %s" % (guide, len(ran), "; ".join(skipped) or "none"))
 
 
+def _header_commands(path):
+    """The commands the leading comment of an example file shows, indented: `#   ansible-...`, `#   WALDUR_...`."""
+    commands = []
+    for line in _read(path).splitlines():
+        if not line.startswith("#"):
+            if line.strip() and line.strip() != "---":
+                break
+            continue
+        if commands and commands[-1].endswith("\\"):
+            commands[-1] = commands[-1][:-1].rstrip() + " " + line[1:].strip()
+        elif re.match(r"^#\s{2,}(ansible-(playbook|inventory)|WALDUR_API_URL=)", line):
+            commands.append(line[1:].strip())
+    return commands
+
+
+HEADER_FILES = [directory + "/" + name for directory in ("docs/examples", "playbooks")
+                for name in sorted(os.listdir(os.path.join(REPO, directory)))
+                if name.endswith(".yml") and _header_commands(directory + "/" + name)]
+
+
+@pytest.mark.parametrize("path", HEADER_FILES)
+def test_the_commands_an_example_file_shows_run_as_written(path, clone, tmp_path):
+    checkout, environment = clone
+    environment = dict(environment, HOME=str(tmp_path))
+    with WaldurEmulator(generate_dataset(**DEFAULT_DATASET), port=0) as emulator:
+        exports = ["WALDUR_API_URL=%s/api/ WALDUR_API_TOKEN=%s" % (emulator.url, emulator.tokens["staff"])]
+        for command in _header_commands(path):
+            _check_output("%s `%s`" % (path, command), _shell(_localise(command, emulator), checkout, environment, exports), [])
+
+
 # --- What the docs say about each other and about the plugins (no emulator needed) ---------------
 
 DOC_FILES = GUIDES + ["docs/bad-inputs.md", "SECURITY.md"]
 PLUGIN_DIRS = {"module": "modules", "inventory": "inventory", "lookup": "lookup", "filter": "filter"}
-
-
-def _read(path):
-    with open(os.path.join(REPO, path), encoding="utf-8") as handle:
-        return handle.read()
 
 
 def _slug(heading):
