@@ -1,7 +1,7 @@
 # The README and every guide, run as a new user runs them: in a fresh copy of the checkout, after
 # the README's first command (`make demo`), in a shell with the venv activated, against the bundled
-# emulator. Run by the `examples` stage of scripts/test.sh (scripts/run_examples.py runs the
-# guides' unnamed playbooks and the plugins' EXAMPLES).
+# emulator. Run by the `examples` stage of scripts/test.sh, after scripts/run_examples.py (the
+# plugins' EXAMPLES, docs/examples/, and the playbooks of getting-started and usage-reports).
 #
 # In each Markdown file, in order:
 #   - a YAML block that names a file (a first line `# name.yml`, or "Save this as `name.yml`" just
