@@ -93,7 +93,8 @@ block=$(cat <<'ACTIVATE'
 # Ansible run with this venv finds waldur.cloud in the checkout whose .venv/bin/activate was
 # sourced, then in the usual places (the path is worked out here, so a venv shared by several
 # checkouts through a link serves each of them).
-if [ -n "${ZSH_VERSION:-}" ]; then eval '_waldur_activate=${(%):-%x}'; else _waldur_activate=${BASH_SOURCE[0]:-}; fi
+_waldur_activate=
+if [ -n "${ZSH_VERSION:-}" ]; then eval '_waldur_activate=${(%):-%x}'; elif [ -n "${BASH_VERSION:-}" ]; then eval '_waldur_activate=${BASH_SOURCE[0]}'; fi
 if [ -n "$_waldur_activate" ]; then
   ANSIBLE_COLLECTIONS_PATH="$(CDPATH= cd "$(dirname "$_waldur_activate")/../.." && pwd)/.cache/collections:$HOME/.ansible/collections:/usr/share/ansible/collections"
   export ANSIBLE_COLLECTIONS_PATH
