@@ -105,5 +105,7 @@ ACTIVATE
 if [ -f "$activate" ]; then
   kept=$(awk -v begin="$begin" -v end="$end" '$0 == begin {skip = 1} !skip {print} $0 == end {skip = 0}' "$activate")
   wanted=$(printf '%s\n%s\n%s\n%s' "$kept" "$begin" "$block" "$end")
-  [ "$(cat "$activate")" = "$wanted" ] || printf '%s\n' "$wanted" > "$activate"
+  if [ "$(cat "$activate")" != "$wanted" ]; then
+    printf '%s\n' "$wanted" > "$activate.new" && mv "$activate.new" "$activate"
+  fi
 fi
