@@ -17,5 +17,5 @@ cat <<'NEXT'
 waldur.cloud is ready in this checkout: ansible-doc, ansible-playbook, ansible-inventory and
 ansible-rulebook find it when run from here, or from anywhere after
     . .venv/bin/activate
-Next: docs/guides/getting-started.md (a Waldur to try it on: see "Try it on the emulator" there).
+Next: docs/guides/getting-started.md (no Waldur at hand? It shows how to use the emulator).
 NEXT
