@@ -107,6 +107,20 @@ def _shell(command, checkout, environment, exports=(), timeout=600, **popen):
                           timeout=timeout, check=False)
 
 
+@pytest.mark.parametrize("how", ["from the checkout, venv not activated", "from another directory, venv activated"])
+def test_after_make_demo_ansible_finds_the_collection_of_the_checkout(clone, tmp_path, how):
+    checkout, environment = clone
+    if how.startswith("from the checkout"):
+        command, cwd = [str(checkout / ".venv" / "bin" / "ansible-doc"), "waldur.cloud.openstack_flavor_info"], checkout
+    else:
+        command = ["bash", "-c", '. "$1"/.venv/bin/activate && ansible-doc waldur.cloud.openstack_flavor_info', "-", str(checkout)]
+        cwd = tmp_path
+    completed = subprocess.run(command, cwd=cwd, env=dict(environment, HOME=str(tmp_path)), capture_output=True, text=True,
+                               check=False)
+    assert "(%s/.cache/collections/ansible_collections/waldur/cloud/plugins/modules/openstack_flavor_info.py)" % checkout \
+        in completed.stdout, completed.stdout[:2000] + completed.stderr
+
+
 def _blocks(path):
     """(line, language, text, file name or None) of every fenced block of a Markdown file."""
     text = _read(path)
