@@ -187,8 +187,7 @@ def _run_rulebook(label, command, checkout, environment, exports, emulator):
     settings = yaml.safe_load(variables.read_text()) or {}
     settings["poll_interval"] = 1
     variables.write_text(yaml.safe_dump(settings))
-    new_images = os.path.expanduser(settings.get("new_images_file", "~/new-images.txt").replace(
-        "~", environment["HOME"], 1))
+    new_images = re.sub(r"^~", environment["HOME"], settings.get("new_images_file", "~/new-images.txt"))
     listed = threading.Event()
     listings = []
 

@@ -1,5 +1,5 @@
 # End to end: ansible-rulebook runs the collection's example rulebook waldur.cloud.new_images with the
-# event source against the emulator; an image appears; the rulebook's playbook writes its name to a file.
+# event source against the emulator; an image appears; the rulebook's playbook writes its uuid and name to a file.
 from __future__ import annotations
 
 import os
