@@ -14,8 +14,8 @@ else
 fi
 cat <<'NEXT'
 
-waldur.cloud is ready in this checkout: ansible-doc, ansible-playbook, ansible-inventory and
-ansible-rulebook find it when run from here, or from anywhere after
+waldur.cloud is ready in this checkout: ansible-doc, ansible-playbook and ansible-inventory find
+it when run from here; these and ansible-rulebook from anywhere after
     . .venv/bin/activate
 Next: docs/guides/getting-started.md (no Waldur at hand? It shows how to use the emulator).
 NEXT
