@@ -90,8 +90,10 @@ def clone(tmp_path_factory):
     home.mkdir()
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, check=True,
                            capture_output=True).stdout.decode().split("\0")
+    # A venv linked in (not a directory, so `.venv/` in .gitignore does not match it) is not copied.
     subprocess.run(["cp", "--parents", "-t", str(checkout)] + [name for name in files
-                   if name and os.path.exists(os.path.join(REPO, name))], cwd=REPO, check=True)
+                   if name and not name.startswith(".venv") and os.path.exists(os.path.join(REPO, name))],
+                   cwd=REPO, check=True)
     os.symlink(os.path.realpath(os.path.join(REPO, ".venv")), checkout / ".venv")
     environment = _user_environment(home)
     demo = subprocess.run(["make", "demo"], cwd=checkout, env=environment, capture_output=True, text=True, check=False)
