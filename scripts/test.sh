@@ -16,7 +16,9 @@
 #   sanity-2.19   ansible-test sanity, empty ignore file; also -2.21 and -2.16
 #   units-2.19    ansible-test units; also -2.21 and -2.16
 #   examples      every plugin's EXAMPLES, docs/examples/ and the guides' playbooks against the
-#                 emulator, linted; examples-2.21 runs them (unlinted) on ansible-core 2.21
+#                 emulator, linted; then the README and every guide as a new user runs them, after
+#                 `make demo` in a fresh copy (tests/guides); examples-2.21 runs the first part
+#                 (unlinted) on ansible-core 2.21
 #   molecule      extensions/molecule: one scenario per module and one for the inventory plugin
 #   galaxy        build the tarball, check its content, install it, use only the installed copy
 #   ee            ansible-builder create / introspect (AWX execution environment)
@@ -148,7 +150,11 @@ for venv in .venv .venv-2.21 .venv-2.16; do
   stage "sanity-$suffix" "ansible-test sanity, ansible-core $(core_version "$venv")" bash scripts/ansible-test.sh "$venv" sanity --local
   stage "units-$suffix" "ansible-test units, ansible-core $(core_version "$venv")" bash scripts/ansible-test.sh "$venv" units --local
 done
-stage examples "plugin EXAMPLES, docs/examples/ and guide playbooks against the emulator, linted" run_examples .venv --lint
+examples() {
+  run_examples .venv --lint || return
+  run_pytest .venv tests/guides
+}
+stage examples "plugin EXAMPLES, docs/examples/ and guide playbooks against the emulator, linted; every guide as written" examples
 stage examples-2.21 "the same examples on ansible-core $(core_version .venv-2.21)" run_examples .venv-2.21
 stage molecule "molecule test --all (extensions/molecule)" molecule test --all
 stage galaxy "ansible-galaxy collection build and install; use the installed copy" bash scripts/galaxy-test.sh

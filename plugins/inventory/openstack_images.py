@@ -227,6 +227,21 @@ SETTINGS_PREFIX = "waldur_settings_"
 TENANT_PREFIX = "waldur_tenant_"
 
 
+FILE_SUFFIXES = ("waldur_images.yml", "waldur_images.yaml")
+PLUGIN_LINE = re.compile(r"""^plugin:\s*(['"]?)waldur\.cloud\.openstack_images\1\s*(#.*)?$""", re.M)
+
+
+def _names_this_plugin(path):
+    """Whether the YAML file at ``path`` says ``plugin: waldur.cloud.openstack_images`` (its first 64 KiB)."""
+    if not path.endswith((".yml", ".yaml")):
+        return False
+    try:
+        with open(path, "rb") as handle:
+            return bool(PLUGIN_LINE.search(to_text(handle.read(65536), errors="surrogate_or_replace")))
+    except OSError:
+        return False
+
+
 def _tenant_vars(row):
     """What a host shows of one of its tenants; the server names the customer only by URL."""
     return {"uuid": row.get("uuid"), "name": row.get("name"), "project_uuid": row.get("project_uuid"),
@@ -239,13 +254,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     NAME = "waldur.cloud.openstack_images"
 
     def verify_file(self, path):
-        """Accept files named ``*waldur_images.yml`` or ``*waldur_images.yaml``."""
+        """Accept files named ``*waldur_images.yml`` or ``*waldur_images.yaml``.
+
+        Ansible reports a refused file only as "could not be verified"; a file that names this plugin
+        but not in its file name gets a warning that says which name is needed.
+        """
         if not super().verify_file(path):
             return False
-        if path.endswith(("waldur_images.yml", "waldur_images.yaml")):
+        if path.endswith(FILE_SUFFIXES):
             return True
-        self.display.vvv("Skipping %s: a waldur.cloud.openstack_images file name must end with waldur_images.yml or "
-                         "waldur_images.yaml" % path)
+        message = "%s: a %s inventory source is read only from a file whose name ends in %s (for example " \
+                  "cloud.waldur_images.yml); rename the file" % (path, self.NAME, " or ".join(FILE_SUFFIXES))
+        if _names_this_plugin(path):
+            self.display.warning(message)
+        else:
+            self.display.vvv(message)
         return False
 
     def parse(self, inventory, loader, path, cache=True):

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
 
 BIN = os.path.dirname(sys.executable)
@@ -73,3 +75,14 @@ def assert_cases_list(run_cases, module, key, cases, environment):
     for (arguments, expected), result in zip(cases, results):
         assert listed_uuids(result, key) == expected, arguments
         assert result["changed"] is False
+
+
+def stop_process_group(process):
+    """End the process group of ``process`` (started with start_new_session), what it spawned included."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)

@@ -1,11 +1,10 @@
 # End to end: ansible-rulebook runs the collection's example rulebook waldur.cloud.new_images with the
-# event source against the emulator; an image appears; the rulebook's playbook writes its name to a file.
+# event source against the emulator; an image appears; the rulebook's playbook writes its uuid and name to a file.
 from __future__ import annotations
 
 import os
 import queue
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -14,7 +13,7 @@ import pytest
 import yaml
 
 from tests.emulator import WaldurEmulator, generate_dataset
-from tests.integration.harness import BIN, ansible_environment
+from tests.integration.harness import BIN, ansible_environment, stop_process_group
 
 IMAGES = "/api/openstack-images/"
 # ansible-rulebook starts a JVM (drools): allow for a slow, shared machine.
@@ -77,17 +76,6 @@ class Output:
                 return
 
 
-def _stop(process):
-    """End the process group of ansible-rulebook (the playbook runs it spawns included)."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-
-
 def test_the_example_rulebook_runs_its_playbook_for_a_new_image(emulator, tmp_path):
     _require_rulebook()
     listed = threading.Event()
@@ -121,10 +109,10 @@ def test_the_example_rulebook_runs_its_playbook_for_a_new_image(emulator, tmp_pa
             if process.poll() is not None or time.monotonic() > deadline:
                 output.fail("the event source did not poll twice within %s s" % STARTUP)
         settings_uuid = next(row["uuid"] for row in emulator.dataset["service_settings"] if row["type"] == "OpenStack")
-        emulator.add_image(NEW_IMAGE, settings_uuid)
+        added = emulator.add_image(NEW_IMAGE, settings_uuid)
         output.wait_for("PLAY RECAP", REACTION)
-        assert new_images_file.read_text() == NEW_IMAGE + "\n"
+        assert new_images_file.read_text() == "%s %s\n" % (added["uuid"], NEW_IMAGE)
         assert emulator.tokens["staff"] not in "".join(output.lines)
     finally:
-        _stop(process)
+        stop_process_group(process)
         emulator.clear_hooks()
