@@ -45,6 +45,7 @@ description:
     to learn which images it has, as the API has no tenant field on an image. Pages and tenants are fetched
     O(max_workers) at a time; failed requests are retried (O(retries))."
 extends_documentation_fragment:
+  - waldur.cloud.connection
   - waldur.cloud.connection.plugins
   - waldur.cloud.connection.retries
   - waldur.cloud.connection.paging
@@ -206,10 +207,10 @@ from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurAuthError, WaldurConfigError, WaldurConnectionError
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 from ansible_collections.waldur.cloud.plugins.module_utils.fit import NO_FIT, Fit
 from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery, settings_uuid_of, uuid_in_url
-from ansible_collections.waldur.cloud.plugins.plugin_utils.client import failures_as, open_client, option_origin
+from ansible_collections.waldur.cloud.plugins.plugin_utils.client import failures_as, open_client
 from ansible_collections.waldur.cloud.plugins.plugin_utils.inventory import (
     clean_host_name,
     fetch_inventory_data,
@@ -308,16 +309,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self._populate(path, data, hostname, prefix, group_by, fit)
 
     def _fetch(self, path, client, query, membership, usage, flavors):
+        # A refused token or an unreachable server is named by the client, with the option's origin.
         with failures_as(AnsibleParserError, path):
-            try:
-                return fetch_inventory_data(client, query, membership=membership, usage=usage, flavors=flavors)
-            except WaldurAuthError as exc:
-                # The message says where the token came from; the option leads, as in every other error.
-                raise AnsibleParserError("%s: api_token: %s" % (path, exc)) from None
-            except WaldurConnectionError as exc:
-                # Say which option points at the unreachable server, and where its value came from.
-                raise AnsibleParserError("%s: api_url: the Waldur API at %s (from %s) cannot be reached: %s" % (
-                    path, client.settings.api_root, option_origin(self, "api_url", path), exc)) from None
+            return fetch_inventory_data(client, query, membership=membership, usage=usage, flavors=flavors)
 
     # ---------------------------------------------------------------- options
     def _read_options(self, path):

@@ -31,6 +31,7 @@ description:
     once and shared by the evaluations of one run with the same API, token and filters, for O(cache_lifetime) seconds,
     so a play over 50 hosts reads it once.
 extends_documentation_fragment:
+  - waldur.cloud.connection
   - waldur.cloud.connection.plugins
   - waldur.cloud.connection.retries
   - waldur.cloud.connection.paging

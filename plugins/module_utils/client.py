@@ -11,6 +11,8 @@ subclasses and each front (module, inventory, lookup) turns them into its own fa
 from __future__ import annotations
 
 import json
+import threading
+import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,6 +23,7 @@ try:
     from requests.adapters import HTTPAdapter
     from requests.auth import AuthBase
     from requests.utils import parse_header_links
+    from urllib3.exceptions import ProtocolError, ReadTimeoutError
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
 except ImportError:
@@ -48,6 +51,8 @@ USER_AGENT = "waldur.cloud-ansible/%s" % COLLECTION_VERSION
 
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
 SNIPPET_LENGTH = 200
+# Bytes read at a time from a body, so that the attempt's deadline is checked while it arrives.
+BODY_CHUNK = 65536
 
 
 def _has_next(headers):
@@ -58,9 +63,8 @@ def _has_next(headers):
     return any(link.get("rel") == "next" for link in parse_header_links(value))
 
 
-def _snippet(response):
-    body = response.content[:SNIPPET_LENGTH]
-    return " ".join(body.decode("utf-8", "replace").split())
+def _snippet(body):
+    return " ".join(body[:SNIPPET_LENGTH].decode("utf-8", "replace").split())
 
 
 def _detail(payload):
@@ -107,6 +111,39 @@ class _TokenAuth(AuthBase):
         return request
 
 
+def _causes(exc):
+    """``exc`` and the exceptions it wraps (requests nests urllib3's, which nest the socket's)."""
+    seen = []
+    while isinstance(exc, BaseException) and exc not in seen and len(seen) < 10:
+        seen.append(exc)
+        args = getattr(exc, "args", ())
+        inner = next((arg for arg in args if isinstance(arg, BaseException)), None)
+        exc = inner if inner is not None else getattr(exc, "reason", None)
+    return seen
+
+
+def _caused_by(exc, words):
+    """Whether any message in the chain of ``exc`` holds one of ``words`` (lowercase)."""
+    return any(word in str(cause).lower() for cause in _causes(exc) for word in words)
+
+
+def _answer_failure(exc):
+    """Whether ``exc`` happened after the request was sent (no answer in time, a connection broken mid-answer),
+    rather than while connecting (refused, unreachable, no such host, the TLS handshake)."""
+    if isinstance(exc, (requests.exceptions.ReadTimeout, requests.exceptions.ChunkedEncodingError,
+                        requests.exceptions.ContentDecodingError)):
+        return not _caused_by(exc, ("handshake",))
+    return any(isinstance(cause, (ProtocolError, ReadTimeoutError)) for cause in _causes(exc))
+
+
+class _BodyTooSlow(Exception):
+    """Internal: the attempt's time ran out while the body was still arriving."""
+
+    def __init__(self, received):
+        super().__init__(received)
+        self.received = received
+
+
 class _Retry(Exception):
     """Internal: an attempt failed in a way worth retrying (the request is a GET, so always safe)."""
 
@@ -132,6 +169,9 @@ class WaldurClient:
         if not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1:
             raise WaldurConfigError("max_workers", "%r must be a whole number of at least 1" % (max_workers,))
         self.settings = settings
+        # Every attempt, retries included: modules report it as api_requests.
+        self.request_count = 0
+        self._count_lock = threading.Lock()
         self.page_size = page_size
         self.max_workers = max_workers
         self.retry_policy = retry_policy or RetryPolicy(settings.retries, settings.retry_budget)
@@ -226,51 +266,121 @@ class WaldurClient:
 
     # -------------------------------------------------------------- the retry loop
     def _get_json(self, url):
-        """The decoded JSON body and headers of a GET of ``url``, retried as the policy allows."""
+        """The decoded JSON body and headers of a GET of ``url``, retried as the policy allows.
+
+        The policy's budget bounds the whole task: every failed attempt is charged with the time it
+        took, each attempt's timeout is cut to what is left, and no attempt starts when nothing is.
+        """
         if _origin(url) != self._origin:
             raise WaldurError("refusing to send the API token to %s: only the origin of api_url (%s) gets it" % (
                 urlunsplit(urlsplit(url)[:2] + ("", "", "")), self.settings.origin))
         attempt = 0
+        failure = None
         while True:
+            timeout = self.retry_policy.attempt_timeout(self.settings.timeout)
+            if timeout is None:
+                if failure is None:
+                    raise WaldurConnectionError(
+                        "retry_budget: %s was not requested: the %s s of retry_budget were spent on failures earlier in "
+                        "this task" % (url, format_seconds(self.retry_policy.budget)), url=url, option="retry_budget")
+                raise self._given_up(failure, attempt, "the %s s of retry_budget are spent" % format_seconds(
+                    self.retry_policy.budget))
             attempt += 1
+            started = time.monotonic()
             try:
-                return self._attempt(url)
+                return self._attempt(url, timeout)
             except _Retry as retry:
+                self.retry_policy.charge(time.monotonic() - started)
                 failure, retry_after = self._redacted(retry.failure), retry.retry_after
             except WaldurError as exc:
                 raise self._redacted(exc)
             wait, reason = self.retry_policy.plan(attempt, retry_after)
             if wait is None:
-                if attempt > 1 or self.retry_policy.retries > 0:
-                    failure.args = ("%s (gave up after %d attempt%s: %s)" % (
-                        failure.args[0], attempt, "s" if attempt > 1 else "", reason),)
-                raise failure
+                raise self._given_up(failure, attempt, reason)
             self.log("retry %d of %d in %ss: %s" % (attempt, self.retry_policy.retries, format_seconds(wait), failure))
             self.retry_policy.wait(wait)
 
-    def _attempt(self, url):
-        """One GET: ``(payload, headers)``, or _Retry for a failure worth retrying, or a WaldurError."""
+    def _given_up(self, failure, attempts, reason):
+        """``failure``, saying why no retry followed (unless retries are off and this was the only attempt)."""
+        if attempts > 1 or self.retry_policy.retries > 0:
+            failure.args = ("%s (gave up after %d attempt%s: %s)" % (
+                failure.args[0], attempts, "s" if attempts > 1 else "", reason),)
+        return failure
+
+    def _attempt(self, url, timeout):
+        """One GET that ends within ``timeout`` seconds: ``(payload, headers)``, or _Retry for a failure worth
+        retrying, or a WaldurError."""
+        with self._count_lock:
+            self.request_count += 1
+        deadline = time.monotonic() + timeout
         try:
             # Redirects are reported, not followed: the Authorization header stays on api_url's origin.
-            response = self.session.get(url, timeout=self.settings.timeout, allow_redirects=False, verify=self.verify)
+            response = self.session.get(url, timeout=timeout, allow_redirects=False, verify=self.verify, stream=True)
+            body = self._read_body(response, deadline)
+        except _BodyTooSlow as slow:
+            raise _Retry(self._unreachable(url, "did not answer", "the answer did not arrive in full within the timeout "
+                                                                  "of %s s (%d bytes had come)" % (format_seconds(timeout), slow.received))) from None
         except requests.exceptions.SSLError as exc:
-            raise WaldurConnectionError(
-                "TLS verification of %s failed: %s. Give the server's CA in ca_path, or set validate_certs: false on a "
-                "test system" % (self.settings.origin, self._reason(exc)), url=url) from None
+            raise self._tls_error(url, exc) from None
         except (requests.exceptions.Timeout, requests.exceptions.ConnectionError,
                 requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
-            # The body is read inside get(): a reset or an early close mid-body is a ChunkedEncodingError.
-            raise _Retry(WaldurConnectionError("could not get %s: %s" % (url, self._transport_reason(exc)), url=url)) from None
+            reason = self._transport_reason(exc, timeout)
+            if _caused_by(exc, ("handshake",)):
+                # A plain-http server waits for a request line that a TLS client never sends.
+                reason += "; the TLS handshake got no answer: the server may not speak TLS on that port (for a plain " \
+                          "http server, give an http:// api_url)"
+            raise _Retry(self._unreachable(url, "did not answer" if _answer_failure(exc) else "cannot be reached",
+                                           reason)) from None
         except requests.exceptions.RequestException as exc:
             raise WaldurConnectionError("could not get %s: %s" % (url, self._reason(exc)), url=url) from None
         if response.status_code in RETRY_STATUSES:
-            raise _Retry(self._status_error(url, response), parse_retry_after(response.headers.get("Retry-After")))
-        return self._decode(url, response)
+            raise _Retry(self._status_error(url, response, body), parse_retry_after(response.headers.get("Retry-After")))
+        return self._decode(url, response, body)
 
-    def _transport_reason(self, exc):
+    @staticmethod
+    def _read_body(response, deadline):
+        """The whole body, by chunks, each read given only the time left: a body that trickles in cannot outlast
+        the attempt's timeout (requests' own timeout bounds each read, not their sum)."""
+        body = bytearray()
+        chunks = response.iter_content(BODY_CHUNK)
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise _BodyTooSlow(len(body))
+                # urllib3 exposes the connection of a streamed response; a test transport has none.
+                sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+                if sock is not None:
+                    sock.settimeout(left)
+                chunk = next(chunks, None)
+                if chunk is None:
+                    return bytes(body)
+                body += chunk
+        except BaseException:
+            # A connection left mid-body cannot serve the next request.
+            response.close()
+            raise
+
+    def _unreachable(self, url, what, reason):
+        """The one message for a request that got no complete answer: it names api_url and where it came from."""
+        return WaldurConnectionError("api_url: the Waldur API at %s (from %s) %s: could not get %s: %s" % (
+            self.settings.api_root, self.settings.source("api_url"), what, url, reason), url=url, option="api_url")
+
+    def _tls_error(self, url, exc):
+        reason = self._reason(exc)
+        if any(word in reason.lower() for word in ("certificate", "hostname", "host name")):
+            return WaldurConnectionError(
+                "TLS verification of %s failed: %s. Give the server's CA in ca_path, or set validate_certs: false on a "
+                "test system" % (self.settings.origin, reason), url=url, option="ca_path")
+        # WRONG_VERSION_NUMBER, "record layer failure": the answer to the TLS hello was not TLS.
+        return self._unreachable(url, "cannot be reached", "the TLS handshake failed (%s): the server does not seem to "
+                                                          "speak TLS on that port (for a plain http server, give an "
+                                                          "http:// api_url)" % reason)
+
+    def _transport_reason(self, exc, timeout):
         reason = self._reason(exc)
         if isinstance(exc, requests.exceptions.Timeout) or "timed out" in reason.lower():
-            return "no answer within the timeout of %s s (%s)" % (format_seconds(self.settings.timeout), reason)
+            return "no answer within the timeout of %s s (%s)" % (format_seconds(timeout), reason)
         if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
             return "the connection broke while the answer was read (%s)" % reason
         return reason
@@ -300,40 +410,50 @@ class WaldurClient:
             error.args = (str(error.args[0]).replace(token, "<redacted>"),) + error.args[1:]
         return error
 
-    def _decode(self, url, response):
+    def _decode(self, url, response, body):
         if response.status_code == 200:
             content_type = response.headers.get("Content-Type", "")
             if "json" not in content_type.lower():
                 raise WaldurResponseError(
                     "%s returned status 200 with content type %r instead of JSON (a proxy or login page?): %s" % (
-                        url, content_type, _snippet(response)), url=url, status=200)
+                        url, content_type, _snippet(body)), url=url, status=200)
             try:
                 # JSON is UTF-8: a body that is not is corrupted, never guessed at.
-                return json.loads(response.content.decode("utf-8")), response.headers
+                return json.loads(body.decode("utf-8")), response.headers
             except (ValueError, RecursionError):
                 # A body cut short or mangled on the way; the next attempt may get it whole.
                 raise _Retry(WaldurResponseError("%s returned a body that is not valid JSON (cut short or corrupted), "
-                                                 "%d bytes: %s" % (url, len(response.content), _snippet(response)),
+                                                 "%d bytes: %s" % (url, len(body), _snippet(body)),
                                                  url=url, status=200)) from None
-        raise self._status_error(url, response)
+        raise self._status_error(url, response, body)
 
-    def _status_error(self, url, response):
+    def _status_error(self, url, response, body):
         """The one error formatter for an answer that is not the data asked for."""
         status = response.status_code
         payload = None
+        content_type = response.headers.get("Content-Type", "no content type")
         try:
-            payload = json.loads(response.content.decode("utf-8"))
+            payload = json.loads(body.decode("utf-8"))
             detail = _detail(payload)
         except (ValueError, RecursionError):
-            detail = "%s body: %s" % (response.headers.get("Content-Type", "no content type"), _snippet(response))
+            detail = "%s body: %s" % (content_type, _snippet(body))
         if status == 401:
             return WaldurAuthError(
-                "Waldur at %s rejected the API token from %s (Authorization scheme %s): %s Check the token, and "
-                "auth_scheme (Token for API tokens, Bearer for OIDC and personal access tokens)." % (
-                    self.settings.api_root, self.settings.token_source, self.settings.auth_scheme, detail),
-                url=url, status=status)
+                "api_token: Waldur at %s rejected the API token from %s (Authorization scheme %s): %s Check the token, "
+                "and auth_scheme (Token for API tokens, Bearer for OIDC and personal access tokens)." % (
+                    self.settings.api_root, self.settings.source("api_token"), self.settings.auth_scheme, detail),
+                url=url, status=status, option="api_token")
         if status == 400:
             return WaldurRequestError("Waldur rejected a parameter of %s: %s" % (url, detail), url=url, status=status)
+        if status == 404 and payload is None:
+            # Waldur answers every 404 of its API in JSON: a page of another kind comes from something else.
+            return WaldurNotFoundError("api_url: %s is not the root of a Waldur API: %s answered 404 with %s, where Waldur "
+                                       "answers JSON. api_url is %r (from %s)%s; set it to the address of the Waldur API, "
+                                       "e.g. https://waldur.example.com/api/" % (
+                                           self.settings.api_root, url, content_type.split(";")[0], self.settings.api_url,
+                                           self.settings.source("api_url"),
+                                           ", to which /api/ was appended" if self.settings.api_root_appended else ""),
+                                       url=url, status=status, option="api_url")
         if status == 404:
             return WaldurNotFoundError("%s was not found: %s" % (url, detail), url=url, status=status, payload=payload)
         if 300 <= status < 400:

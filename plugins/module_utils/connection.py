@@ -4,7 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Where and how to connect: the API root from any accepted form of api_url, the token, TLS, timeouts.
 
-Modules read the WALDUR_* environment variables here; plugins get them through Ansible's configuration.
+Modules get the WALDUR_* environment variables through their argument spec, plugins through Ansible's
+configuration, and the event source here; each says where a value came from, for error messages.
 """
 
 from __future__ import annotations
@@ -15,27 +16,8 @@ import re
 
 from urllib.parse import urlsplit, urlunsplit
 
-from ansible_collections.waldur.cloud.plugins.module_utils.defaults import DEFAULTS
+from ansible_collections.waldur.cloud.plugins.module_utils.defaults import CLIENT_OPTIONS, DEFAULTS
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
-
-ENV_VARS = {
-    "api_url": "WALDUR_API_URL",
-    "api_token": "WALDUR_API_TOKEN",
-    "auth_scheme": "WALDUR_AUTH_SCHEME",
-    "validate_certs": "WALDUR_VALIDATE_CERTS",
-    "ca_path": "WALDUR_CA_PATH",
-    "timeout": "WALDUR_TIMEOUT",
-}
-
-
-def _env_bool(name, value):
-    lowered = value.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise WaldurConfigError(name, "%r is not a boolean; use true or false" % value)
-
 
 def _is_loopback(host):
     if host == "localhost":
@@ -92,17 +74,23 @@ def normalize_api_url(value, option="api_url"):
     if port == 0:
         raise WaldurConfigError(option, "%r has an invalid port; give a port from 1 to 65535" % text)
     path = parts.path.rstrip("/")
-    if not path.endswith("/api"):
+    if not _names_api_root(text):
         path += "/api"
     return urlunsplit((parts.scheme, parts.netloc, path + "/", "", ""))
 
 
+def _names_api_root(url):
+    """Whether ``url`` already ends in ``/api`` (else normalize_api_url appends it)."""
+    return urlsplit(url.strip()).path.rstrip("/").endswith("/api")
+
+
 class ConnectionSettings:
-    """Where and how to connect, with the origin of each credential for error messages."""
+    """Where and how to connect, with where each value came from (``sources``) for error messages."""
 
     def __init__(self, api_url, api_token, auth_scheme=DEFAULTS["auth_scheme"], validate_certs=DEFAULTS["validate_certs"],
                  ca_path=None, timeout=DEFAULTS["timeout"], retries=DEFAULTS["retries"],
-                 retry_budget=DEFAULTS["retry_budget"], token_source="the api_token option"):
+                 retry_budget=DEFAULTS["retry_budget"], sources=None):
+        self.api_url = api_url
         self.api_root = normalize_api_url(api_url)
         self.api_token = api_token
         self.auth_scheme = auth_scheme
@@ -111,54 +99,43 @@ class ConnectionSettings:
         self.timeout = timeout
         self.retries = retries
         self.retry_budget = retry_budget
-        self.token_source = token_source
+        self.sources = dict(sources or {})
         self._validate()
 
     @classmethod
     def from_options(cls, options, environ=None, sources=None):
-        """Build from option values, taking unset ones from the WALDUR_* environment variables.
+        """Build from option values, taking unset ones from the WALDUR_* environment variables, then the defaults.
 
         ``sources`` may name where an option's value came from (plugins know it from Ansible's
-        configuration); otherwise a value is either the option or the environment variable.
+        configuration, modules from their argument spec); otherwise it is the option itself.
         """
         environ = os.environ if environ is None else environ
         sources = sources or {}
         values = {}
         origin = {}
-        for option, variable in ENV_VARS.items():
-            value = options.get(option)
-            if value is None and environ.get(variable) is not None:
-                value = environ[variable]
-                origin[option] = "the %s environment variable" % variable
-                if option == "validate_certs":
-                    value = _env_bool(variable, value)
-                elif option == "timeout":
-                    try:
-                        value = float(value)
-                    except ValueError:
-                        raise WaldurConfigError(variable, "%r is not a number of seconds" % value) from None
-            else:
-                origin[option] = sources.get(option, "the %s option" % option)
-            values[option] = value
+        for option in CLIENT_OPTIONS:
+            value = options.get(option.name)
+            origin[option.name] = sources.get(option.name, "the %s option" % option.name)
+            if value is None and option.env and environ.get(option.env) is not None:
+                value = option.from_environment(environ[option.env])
+                origin[option.name] = "the %s environment variable" % option.env
+            values[option.name] = option.default if value is None else value
         if values["api_token"] is None:
             raise WaldurConfigError("api_token", "is not set; pass api_token or set the WALDUR_API_TOKEN environment variable")
         if values["api_url"] is None:
             raise WaldurConfigError("api_url", "is not set; pass api_url or set the WALDUR_API_URL environment variable")
-        # An empty WALDUR_AUTH_SCHEME means unset, as it did before the variable was read.
-        values["auth_scheme"] = values["auth_scheme"] or DEFAULTS["auth_scheme"]
-        for option in ("validate_certs", "timeout"):
-            if values[option] is None:
-                values[option] = DEFAULTS[option]
-        for option in ("retries", "retry_budget"):
-            values[option] = DEFAULTS[option] if options.get(option) is None else options[option]
-        return cls(token_source=origin["api_token"], **values)
+        return cls(sources=origin, **values)
+
+    def source(self, option):
+        """Where an option's value came from, in words ("the WALDUR_API_URL environment variable")."""
+        return self.sources.get(option, "the %s option" % option)
 
     def _validate(self):
         token = self.api_token
         if not isinstance(token, str) or not token.strip():
-            raise WaldurConfigError("api_token", "is empty (from %s); give a Waldur API token" % self.token_source)
+            raise WaldurConfigError("api_token", "is empty (from %s); give a Waldur API token" % self.source("api_token"))
         if token != token.strip() or any(ch.isspace() or ord(ch) < 32 for ch in token):
-            raise WaldurConfigError("api_token", "contains white space or control characters (from %s); give the bare token" % self.token_source)
+            raise WaldurConfigError("api_token", "contains white space or control characters (from %s); give the bare token" % self.source("api_token"))
         if self.auth_scheme not in ("Token", "Bearer"):
             raise WaldurConfigError("auth_scheme", "%r is not one of Token, Bearer" % (self.auth_scheme,))
         if not isinstance(self.timeout, (int, float)) or isinstance(self.timeout, bool) or self.timeout <= 0:
@@ -169,6 +146,11 @@ class ConnectionSettings:
             raise WaldurConfigError("retry_budget", "%r must be 0 or a positive number of seconds" % (self.retry_budget,))
         if self.ca_path is not None and not os.path.exists(self.ca_path):
             raise WaldurConfigError("ca_path", "%s does not exist; give a PEM file or a directory of CA certificates" % self.ca_path)
+
+    @property
+    def api_root_appended(self):
+        """Whether ``/api/`` was appended to the api_url given, for messages about a wrong API root."""
+        return not _names_api_root(str(self.api_url))
 
     @property
     def insecure_transport(self):

@@ -23,12 +23,14 @@ class WaldurConfigError(WaldurError):
 class WaldurHTTPError(WaldurError):
     """The server answered, but not with the data asked for."""
 
-    def __init__(self, message, url=None, status=None, payload=None):
+    def __init__(self, message, url=None, status=None, payload=None, option=None):
         super().__init__(message)
         self.url = url
         self.status = status
         # The decoded JSON error body, when there was one.
         self.payload = payload
+        # The option to change when the failure points at one (api_url, api_token), as in WaldurConfigError.
+        self.option = option
 
 
 class WaldurAuthError(WaldurHTTPError):

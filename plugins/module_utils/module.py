@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+import os
+
+from ansible.module_utils.basic import AnsibleFallbackNotFound, AnsibleModule, missing_required_lib
 
 from ansible_collections.waldur.cloud.plugins.module_utils.client import (
     HAS_REQUESTS,
@@ -14,19 +16,54 @@ from ansible_collections.waldur.cloud.plugins.module_utils.client import (
     WaldurClient,
 )
 from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings
-from ansible_collections.waldur.cloud.plugins.module_utils.defaults import DEFAULTS
+from ansible_collections.waldur.cloud.plugins.module_utils.defaults import CLIENT_OPTIONS, PAGING
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError, WaldurError
 
-CONNECTION_ARGUMENT_SPEC = dict(
-    api_url=dict(type="str"),
-    api_token=dict(type="str", no_log=True),
-    auth_scheme=dict(type="str", choices=["Token", "Bearer"]),
-    validate_certs=dict(type="bool"),
-    ca_path=dict(type="path"),
-    timeout=dict(type="float"),
-    retries=dict(type="int", default=DEFAULTS["retries"]),
-    retry_budget=dict(type="float", default=DEFAULTS["retry_budget"]),
-)
+
+class EnvironmentFallback:
+    """Ansible's ``env_fallback`` for the shared options, which also remembers what it took from where.
+
+    A value Ansible would convert with its own, generic message ("unable to convert to float") is
+    kept back instead, so that the module fails naming the variable (``WALDUR_TIMEOUT: 'soon' is not
+    a number of seconds``).
+    """
+
+    def __init__(self, environ=None):
+        self.environ = os.environ if environ is None else environ
+        self.sources = {}
+        self.errors = []
+
+    def __call__(self, option):
+        text = self.environ.get(option.env)
+        if text is None:
+            raise AnsibleFallbackNotFound
+        try:
+            value = option.from_environment(text)
+        except WaldurConfigError as exc:
+            self.errors.append(exc)
+            raise AnsibleFallbackNotFound from None
+        if value is None:
+            raise AnsibleFallbackNotFound
+        self.sources[option.name] = "the %s environment variable" % option.env
+        return value
+
+
+def shared_argument_spec(options, fallback=None):
+    """The argument spec of shared options (defaults.py), their environment variables read by ``fallback``."""
+    spec = {}
+    for option in options:
+        entry = {"type": option.type}
+        if option.default is not None:
+            entry["default"] = option.default
+        if option.choices:
+            entry["choices"] = list(option.choices)
+        if option.secret:
+            entry["no_log"] = True
+        if option.env and fallback is not None:
+            entry["fallback"] = (fallback, [option])
+        spec[option.name] = entry
+    return spec
+
 
 # The filters images and flavors share: by name, and by the cloud (service settings) or tenant they belong to.
 NAME_AND_SCOPE_ARGUMENT_SPEC = dict(
@@ -38,18 +75,13 @@ NAME_AND_SCOPE_ARGUMENT_SPEC = dict(
     tenant_uuid=dict(type="str"),
 )
 
-PAGING_ARGUMENT_SPEC = dict(
-    page_size=dict(type="int", default=DEFAULTS["page_size"]),
-    max_workers=dict(type="int", default=DEFAULTS["max_workers"]),
-)
-
 
 class WaldurModule:
     """An AnsibleModule with the connection options, and one place that turns WaldurError into fail_json."""
 
     def __init__(self, argument_spec, **kwargs):
-        spec = dict(CONNECTION_ARGUMENT_SPEC)
-        spec.update(PAGING_ARGUMENT_SPEC)
+        self.environment = EnvironmentFallback()
+        spec = shared_argument_spec(CLIENT_OPTIONS + PAGING, self.environment)
         spec.update(argument_spec)
         kwargs.setdefault("supports_check_mode", True)
         self.module = AnsibleModule(argument_spec=spec, **kwargs)
@@ -57,25 +89,40 @@ class WaldurModule:
         self.retry_log = []
         if not HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+        for error in self.environment.errors:
+            self.module.fail_json(msg=str(error), option=error.option)
 
     def run(self, task):
-        """Call ``task(client)`` and exit with the result dict it returns, or fail with the error's message."""
+        """Call ``task(client)`` and exit with the result dict it returns, or fail with the error's message.
+
+        Either way the result says which API root was used and how many requests it took (never the token).
+        """
+        facts = {}
         try:
-            settings = ConnectionSettings.from_options(self.params)
-            # A token from the environment is not a module argument, so Ansible would not mask it.
-            self.module.no_log_values.add(settings.api_token)
+            # The environment variables are already in params, read by the argument spec's fallback.
+            settings = ConnectionSettings.from_options(self.params, environ={}, sources=self.environment.sources)
+            facts["api_root"] = settings.api_root
             if settings.insecure_transport:
                 self.module.warn("api_url %s is plain http to a host that is not loopback: the API token is sent "
                                  "unencrypted. Use https." % settings.api_root)
             with WaldurClient(settings, page_size=self.params["page_size"], max_workers=self.params["max_workers"],
                               log=self.retry_log.append) as client:
-                result = task(client)
-        except WaldurConfigError as exc:
-            self.module.fail_json(msg=str(exc), option=exc.option, **self._retry_result())
+                try:
+                    result = task(client)
+                finally:
+                    facts["api_requests"] = client.request_count
         except WaldurError as exc:
-            self.module.fail_json(msg=str(exc), **self._retry_result())
+            self.module.fail_json(msg=str(exc), **dict(facts, **self._failure_details(exc)))
+        result.update(facts)
         result.update(self._retry_result())
         self.module.exit_json(changed=False, **result)
+
+    def _failure_details(self, exc):
+        details = self._retry_result()
+        # The option to change, when one is to blame (api_url for an unreachable server, api_token when refused...).
+        if getattr(exc, "option", None):
+            details["option"] = exc.option
+        return details
 
     def _retry_result(self):
         return {"api_retries": self.retry_log} if self.retry_log else {}

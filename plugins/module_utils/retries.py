@@ -2,7 +2,7 @@
 # Copyright: waldur.cloud contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""When to retry a request and how long to wait: backoff with jitter, Retry-After, one budget per task."""
+"""When to retry a request and how long to wait: backoff with jitter, Retry-After, one time budget per task."""
 
 from __future__ import annotations
 
@@ -39,11 +39,14 @@ def parse_retry_after(value, now=None):
 
 
 class RetryPolicy:
-    """Exponential backoff with full jitter, bounded by a count and a total waiting budget.
+    """Exponential backoff with full jitter, bounded by a count and by the time a task may lose to failures.
 
     One policy is shared by every request of a client (pages fetched in parallel included), so
-    ``budget`` bounds the waiting of the whole task. A ``Retry-After`` the server sent is waited
-    for as given (capped at MAX_RETRY_AFTER) instead of the backoff.
+    ``budget`` bounds the whole task: the seconds spent on failed attempts (a timeout counts in full)
+    and on the waits between retries. Once something has failed, each attempt is cut to what is left
+    of the budget, and none is started when nothing is left; before that, an attempt gets the whole
+    ``timeout``. So failures cost a task at most ``max(timeout, budget)`` seconds. A ``Retry-After``
+    the server sent is waited for as given (capped at MAX_RETRY_AFTER) instead of the backoff.
     """
 
     def __init__(self, retries=DEFAULTS["retries"], budget=DEFAULTS["retry_budget"], base=0.5, cap=30.0, sleep=time.sleep,
@@ -54,8 +57,23 @@ class RetryPolicy:
         self.cap = cap
         self.sleep = sleep
         self.rng = rng or random.Random()
-        self.waited = 0.0
+        self.spent = 0.0
+        self.failed = False
         self._lock = threading.Lock()
+
+    def attempt_timeout(self, timeout):
+        """Seconds the next attempt may take: ``timeout``, cut to what failures left of the budget; None if nothing is left."""
+        with self._lock:
+            if not self.failed:
+                return timeout
+            left = self.budget - self.spent
+            return min(timeout, left) if left > 0 else None
+
+    def charge(self, seconds):
+        """Count the seconds a failed attempt took against the budget."""
+        with self._lock:
+            self.failed = True
+            self.spent += seconds
 
     def plan(self, attempt, retry_after=None):
         """``(seconds, None)`` to wait before retry number ``attempt`` (1-based), taken from the budget,
@@ -63,27 +81,26 @@ class RetryPolicy:
         with self._lock:
             if attempt > self.retries:
                 return None, "retries is %d" % self.retries
+            left = self.budget - self.spent
             if retry_after is not None:
+                if retry_after >= left:
+                    return None, "the server asked to wait %s s (Retry-After), more than the %s s left of retry_budget" % (
+                        format_seconds(retry_after), format_seconds(max(left, 0)))
                 wait = retry_after
             else:
-                wait = self.rng.uniform(0, min(self.cap, self.base * (2 ** (attempt - 1))))
-            left = self.budget - self.waited
-            if retry_after is not None and wait > left:
-                return None, "the server asked to wait %s s (Retry-After), more than the %s s left of retry_budget" % (
-                    format_seconds(wait), format_seconds(max(left, 0)))
-            if retry_after is None and left <= 0:
-                return None, "the %s s of retry_budget are spent" % format_seconds(self.budget)
-            wait = min(wait, left)
-            self.waited += wait
+                if left <= 0:
+                    return None, "the %s s of retry_budget are spent" % format_seconds(self.budget)
+                # At most half of what is left: the retry itself gets at least as long as the wait before it.
+                wait = min(self.rng.uniform(0, min(self.cap, self.base * (2 ** (attempt - 1)))), left / 2)
+            self.spent += wait
             return wait, None
-
-    def delay(self, attempt, retry_after=None):
-        """Seconds to wait before retry ``attempt`` (taken from the budget), or None if no retry is left."""
-        return self.plan(attempt, retry_after)[0]
 
     def wait(self, seconds):
         self.sleep(seconds)
 
 
 def format_seconds(value):
-    return ("%.1f" % value).rstrip("0").rstrip(".")
+    """Seconds for a message: ``30``, ``0.5``, ``1.2``; below one second, two significant digits (``0.001``, never ``0``)."""
+    if value == 0 or abs(value) >= 1:
+        return ("%.1f" % value).rstrip("0").rstrip(".")
+    return "%s" % float("%.2g" % value)

@@ -13,12 +13,12 @@ from ansible.utils.display import Display
 
 from ansible_collections.waldur.cloud.plugins.module_utils.client import HAS_REQUESTS, WaldurClient
 from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings
-from ansible_collections.waldur.cloud.plugins.module_utils.defaults import DEFAULTS
+from ansible_collections.waldur.cloud.plugins.module_utils.defaults import CLIENT_OPTIONS, DEFAULTS
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurError
 
 display = Display()
 
-CONNECTION_OPTIONS = ("api_url", "api_token", "auth_scheme", "validate_certs", "ca_path", "timeout", "retries", "retry_budget")
+CONNECTION_OPTIONS = tuple(option.name for option in CLIENT_OPTIONS)
 
 
 def _describe_origin(option, origin, where):

@@ -66,6 +66,8 @@ class ScriptedTransport(BaseAdapter):
         result.status_code = status
         result.headers.update(headers)
         result._content = body if isinstance(body, bytes) else json.dumps(body).encode()  # pylint: disable=protected-access
+        # Read already: the client streams bodies, and requests then serves them from _content.
+        result._content_consumed = True  # pylint: disable=protected-access
         result.url = request.url
         result.request = request
         result.reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}.get(status, "")

@@ -35,6 +35,7 @@ _add_collections_root()
 # pylint: disable=wrong-import-position
 from ansible_collections.waldur.cloud.plugins.module_utils.client import HAS_REQUESTS, WaldurClient
 from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings
+from ansible_collections.waldur.cloud.plugins.module_utils.defaults import CLIENT_OPTIONS
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import (
     WaldurAuthError,
     WaldurConfigError,
@@ -48,7 +49,8 @@ DOCUMENTATION = r"""
 ---
 short_description: Report OpenStack images added, removed and changed in Waldur.
 description:
-  - Polls the image listing of the Waldur API every O(interval) seconds and puts one event on the queue per image and
+  - >-
+    Polls the image listing of the Waldur API every O(interval) seconds and puts one event on the queue per image and
     change, C({"type": "added" | "removed" | "changed", "image": {...}, "changes": {"<field>": [old, new]}}), with the
     image as the server sends it; C(changes) only for V(changed), over every field the server sends.
   - Only a complete listing is compared with the previous one. A poll that fails (server down, 5xx after retries, a
@@ -61,29 +63,47 @@ description:
   - Needs the waldur.cloud collection and the Python library requests where ansible-rulebook runs.
 options:
   api_url:
-    description: URL of the Waldur API; else E(WALDUR_API_URL). As in the waldur.cloud modules.
+    description: URL of the Waldur API, as in the waldur.cloud modules.
     type: str
+    env:
+      - name: WALDUR_API_URL
   api_token:
-    description: The API token; else E(WALDUR_API_TOKEN). Never put into events or logs.
+    description: The API token. Never put into events or logs.
     type: str
+    env:
+      - name: WALDUR_API_TOKEN
   auth_scheme:
-    description: V(Token) (default) or V(Bearer); else E(WALDUR_AUTH_SCHEME).
+    description: The keyword of the C(Authorization) header, V(Token) or V(Bearer).
     type: str
+    choices: [Token, Bearer]
+    default: Token
+    env:
+      - name: WALDUR_AUTH_SCHEME
   validate_certs:
-    description: Verify the server's TLS certificate; else E(WALDUR_VALIDATE_CERTS), default V(true).
+    description: Whether to verify the server's TLS certificate.
     type: bool
+    default: true
+    env:
+      - name: WALDUR_VALIDATE_CERTS
   ca_path:
-    description: CA certificates to trust; else E(WALDUR_CA_PATH).
-    type: str
+    description: CA certificates to trust.
+    type: path
+    env:
+      - name: WALDUR_CA_PATH
   timeout:
-    description: Seconds to wait for each response; else E(WALDUR_TIMEOUT), default V(30).
+    description: The most seconds one request may take, as in the modules.
     type: float
+    default: 30
+    env:
+      - name: WALDUR_TIMEOUT
   retries:
     description: Retries of one request within a poll, as in the modules.
     type: int
     default: 4
   retry_budget:
-    description: Seconds of waiting between retries within one poll.
+    description:
+      - Seconds one poll may lose to failures (failed attempts, their timeouts included, and the waits between
+        retries), as O(retry_budget) in the modules; a failing poll ends within the longer of O(timeout) and this.
     type: float
     default: 60
   interval:
@@ -121,8 +141,9 @@ EXAMPLES = r"""
 
 LOGGER = logging.getLogger("waldur.cloud.openstack_images")
 
-CONNECTION_ARGS = {"api_url": str, "api_token": str, "auth_scheme": str, "validate_certs": bool, "ca_path": str,
-                   "timeout": (int, float), "retries": int, "retry_budget": (int, float)}
+# The Python types that the option types of module_utils/defaults.py accept in a rulebook.
+PYTHON_TYPES = {"str": str, "path": str, "bool": bool, "int": int, "float": (int, float)}
+CONNECTION_ARGS = {option.name: PYTHON_TYPES[option.type] for option in CLIENT_OPTIONS}
 FILTER_ARGS = {"name": str, "name_exact": str, "settings": str, "settings_uuid": str, "tenant": str, "tenant_uuid": str,
                "offering_uuid": str, "show_duplicate_names": bool, "is_rescue_image": bool}
 WATCH_ARGS = {"interval": (int, float), "emit_existing": bool, "max_auth_failures": int}

@@ -58,7 +58,7 @@ def test_environment_fills_unset_options_and_is_named_as_the_source():
         environ={"WALDUR_API_URL": "https://w.example.com", "WALDUR_API_TOKEN": TOKEN, "WALDUR_TIMEOUT": "7",
                  "WALDUR_VALIDATE_CERTS": "no", "WALDUR_AUTH_SCHEME": "Bearer"})
     assert settings.api_root == "https://w.example.com/api/"
-    assert settings.token_source == "the WALDUR_API_TOKEN environment variable"
+    assert settings.source("api_token") == "the WALDUR_API_TOKEN environment variable"
     assert (settings.timeout, settings.validate_certs, settings.auth_scheme) == (7.0, False, "Bearer")
 
 
@@ -68,7 +68,7 @@ def test_options_win_over_the_environment():
         environ={"WALDUR_API_URL": "https://env.example.com", "WALDUR_API_TOKEN": "other"})
     assert settings.api_root == "https://option.example.com/api/"
     assert settings.api_token == TOKEN
-    assert settings.token_source == "the api_token option"
+    assert settings.source("api_token") == "the api_token option"
 
 
 @pytest.mark.parametrize("options, environ, option, fragment", [
@@ -515,7 +515,7 @@ def test_the_budget_is_shared_by_parallel_requests():
 
     def take():
         for attempt in range(1, 50):
-            wait = policy.delay(attempt)
+            wait, _reason = policy.plan(attempt)
             if wait is None:
                 return
             granted.append(wait)
@@ -526,7 +526,7 @@ def test_the_budget_is_shared_by_parallel_requests():
     for thread in threads:
         thread.join()
     assert sum(granted) <= 1.0 + 1e-9
-    assert policy.waited == pytest.approx(sum(granted))
+    assert policy.spent == pytest.approx(sum(granted))
 
 
 def test_no_retries_means_one_attempt_and_no_suffix(scripted):
@@ -617,15 +617,24 @@ def test_the_environment_can_neither_turn_verification_off_nor_replace_ca_path(
     assert seen == [{"CA": str(bundle), "ENV": str(tmp_path / "other.pem")}.get(expected, expected)]
 
 
-def test_backoff_is_cut_to_what_is_left_of_the_budget_then_stops(scripted):
-    sleeps = []
-    policy = RetryPolicy(retries=10, budget=1.0, base=4, cap=4, sleep=sleeps.append)
-    client = WaldurClient(ConnectionSettings.from_options({"api_url": ROOT, "api_token": TOKEN}, environ={}),
-                          max_workers=1, retry_policy=policy)
-    policy.rng.seed(3)
+def test_failed_attempts_and_waits_spend_the_budget_and_attempts_are_cut_to_what_is_left():
+    policy = RetryPolicy(retries=10, budget=1.0, base=4, cap=4, sleep=lambda seconds: None)
+    assert policy.attempt_timeout(30) == 30  # nothing failed yet: the whole timeout
+    policy.charge(0.3)
+    wait, _reason = policy.plan(1)
+    # No wait takes more than half of what is left, so that the retry after it has time to run.
+    assert 0 <= wait <= 0.35
+    assert policy.attempt_timeout(30) == pytest.approx(0.7 - wait)
+    policy.charge(policy.attempt_timeout(30))  # the retry timed out: it used all that was left
+    assert policy.attempt_timeout(30) is None
+    assert policy.plan(2) == (None, "the 1 s of retry_budget are spent")
+
+
+def test_a_retry_that_cannot_start_within_the_budget_is_not_made(scripted):
+    client = make_client(retries=5, budget=0)
     failing = (IMAGES + "?page_size=300", (503, {"Content-Type": "text/html"}, b"<html>down</html>"))
-    scripted.install(client, [failing] * 3)
+    scripted.install(client, [failing])
     with pytest.raises(errors.WaldurServerError) as error:
         client.list_all("openstack-images/")
-    assert sum(sleeps) == pytest.approx(1.0) and len(sleeps) == 2
-    assert "(gave up after 3 attempts: the 1 s of retry_budget are spent)" in str(error.value)
+    assert "(gave up after 1 attempt: the 0 s of retry_budget are spent)" in str(error.value)
+    assert client.request_count == 1

@@ -1,35 +1,124 @@
-"""The documented defaults are the ones the code applies, and the User-Agent names the released version."""
+"""The shared options are defined once (module_utils/defaults.py): the argument spec, the event source's checks, the
+doc fragments and what ansible-doc shows of every module and plugin all say the same; and the User-Agent names the
+released version."""
 from __future__ import annotations
 
+import ast
 import os
 
 import pytest
 import yaml
 
 from ansible_collections.waldur.cloud.plugins.doc_fragments.connection import ModuleDocFragment
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 from ansible_collections.waldur.cloud.plugins.module_utils.client import COLLECTION_VERSION, USER_AGENT
-from ansible_collections.waldur.cloud.plugins.module_utils.defaults import DEFAULTS
+from ansible_collections.waldur.cloud.plugins.module_utils.defaults import CLIENT_OPTIONS, CONNECTION, DEFAULTS, PAGING, RETRIES
+from ansible_collections.waldur.cloud.plugins.module_utils.module import shared_argument_spec
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+EVENT_SOURCE = os.path.join(REPO_ROOT, "extensions", "eda", "plugins", "event_source", "openstack_images.py")
+# Every front that connects, and how ansible-doc finds it.
+DOCUMENTED = [
+    ("module", "plugins/modules/openstack_image_info.py"),
+    ("module", "plugins/modules/openstack_image_stats.py"),
+    ("module", "plugins/modules/openstack_flavor_info.py"),
+    ("inventory", "plugins/inventory/openstack_images.py"),
+    ("lookup", "plugins/lookup/openstack_image.py"),
+]
 
 
-def documented_defaults(fragment):
-    options = yaml.safe_load(fragment)["options"]
-    return {name: spec["default"] for name, spec in options.items() if "default" in spec}
+def fragment_options(name):
+    return yaml.safe_load(getattr(ModuleDocFragment, name))["options"]
 
 
-@pytest.mark.parametrize("fragment", ["PLUGINS", "RETRIES", "PAGING"])
-def test_documented_defaults_are_the_applied_ones(fragment):
-    documented = documented_defaults(getattr(ModuleDocFragment, fragment))
-    assert documented, "the %s fragment documents no default" % fragment
-    assert documented == {name: DEFAULTS[name] for name in documented}
+def described(option):
+    """What documentation must say of ``option``: its type, default and choices (env is checked apart)."""
+    facts = {"type": option.type}
+    if option.default is not None:
+        facts["default"] = option.default
+    if option.choices:
+        facts["choices"] = list(option.choices)
+    return facts
 
 
-def test_every_default_is_documented_for_plugins():
+def facts_of(documentation):
+    return {key: documentation[key] for key in ("type", "default", "choices") if documentation.get(key) is not None}
+
+
+def env_names(documentation):
+    return [entry["name"] for entry in documentation.get("env") or []]
+
+
+@pytest.mark.parametrize("fragment, table", [("DOCUMENTATION", CONNECTION), ("RETRIES", RETRIES), ("PAGING", PAGING)])
+def test_each_fragment_documents_exactly_the_table(fragment, table):
+    documented = fragment_options(fragment)
+    assert list(documented) == [option.name for option in table]
+    for option in table:
+        assert facts_of(documented[option.name]) == described(option), option.name
+        text = " ".join(documented[option.name]["description"])
+        # Modules read the variables through their argument spec; their docs can only say so in words.
+        assert ("E(%s)" % option.env in text) == bool(option.env), option.name
+
+
+def test_the_plugins_fragment_adds_exactly_the_environment_variables():
+    expected = {option.name: {"env": [{"name": option.env}]} for option in CONNECTION if option.env}
+    assert fragment_options("PLUGINS") == expected
+
+
+def test_every_default_is_in_the_table_and_documented():
+    assert DEFAULTS == {option.name: option.default for option in CONNECTION + RETRIES + PAGING if option.default is not None}
     documented = {}
-    for fragment in (ModuleDocFragment.PLUGINS, ModuleDocFragment.RETRIES, ModuleDocFragment.PAGING):
-        documented.update(documented_defaults(fragment))
-    assert set(documented) == set(DEFAULTS)
+    for fragment in ("DOCUMENTATION", "RETRIES", "PAGING"):
+        documented.update({name: spec["default"] for name, spec in fragment_options(fragment).items() if "default" in spec})
+    assert documented == DEFAULTS
+
+
+def test_the_module_argument_spec_is_the_table():
+    spec = shared_argument_spec(CLIENT_OPTIONS + PAGING, fallback=object())
+    for option in CLIENT_OPTIONS + PAGING:
+        entry = spec[option.name]
+        assert {key: entry[key] for key in ("type", "default", "choices") if key in entry} == described(option)
+        assert entry.get("no_log", False) == option.secret
+        assert ("fallback" in entry) == bool(option.env)
+
+
+@pytest.mark.parametrize("plugin_type, path", DOCUMENTED)
+def test_ansible_doc_shows_every_default_and_environment_variable(plugin_type, path):
+    """The documentation as ansible-doc assembles it from the fragments."""
+    from ansible.plugins.loader import fragment_loader  # pylint: disable=import-outside-toplevel
+    from ansible.utils.plugin_docs import get_docstring  # pylint: disable=import-outside-toplevel
+
+    doc = get_docstring(os.path.join(REPO_ROOT, path), fragment_loader, collection_name="waldur.cloud",
+                        is_module=plugin_type == "module", plugin_type=plugin_type)[0]
+    for option in CLIENT_OPTIONS + PAGING:
+        documentation = doc["options"][option.name]
+        assert facts_of(documentation) == described(option), (path, option.name)
+        if option.env:
+            text = " ".join(documentation["description"])
+            # Plugins list it under env (ansible-doc's "set_via"), modules in the description.
+            assert env_names(documentation) == [option.env] or "E(%s)" % option.env in text, (path, option.name)
+            if plugin_type != "module":
+                assert env_names(documentation) == [option.env], (path, option.name)
+
+
+def test_the_event_source_documents_and_checks_the_table():
+    with open(EVENT_SOURCE, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read())
+    text = next(node.value.value for node in tree.body
+                if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "DOCUMENTATION")
+    documented = yaml.safe_load(text)["options"]
+    for option in CLIENT_OPTIONS:
+        assert facts_of(documented[option.name]) == described(option), option.name
+        assert env_names(documented[option.name]) == ([option.env] if option.env else []), option.name
+
+
+def test_environment_values_are_typed_and_named_when_wrong():
+    options = {option.name: option for option in CLIENT_OPTIONS}
+    assert options["timeout"].from_environment("0.001") == 0.001
+    assert options["validate_certs"].from_environment(" No ") is False
+    assert options["auth_scheme"].from_environment("") is None
+    with pytest.raises(WaldurConfigError, match="WALDUR_TIMEOUT: 'soon' is not a number of seconds"):
+        options["timeout"].from_environment("soon")
 
 
 def test_user_agent_names_the_version_in_galaxy_yml():
