@@ -23,7 +23,7 @@ try:
     from requests.adapters import HTTPAdapter
     from requests.auth import AuthBase
     from requests.utils import parse_header_links
-    from urllib3.exceptions import ProtocolError, ReadTimeoutError
+    from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
 except ImportError:
@@ -112,13 +112,14 @@ class _TokenAuth(AuthBase):
 
 
 def _causes(exc):
-    """``exc`` and the exceptions it wraps (requests nests urllib3's, which nest the socket's)."""
+    """``exc`` and the exceptions it wraps: requests nests urllib3's in its arguments, urllib3 chains the socket's."""
     seen = []
     while isinstance(exc, BaseException) and exc not in seen and len(seen) < 10:
         seen.append(exc)
-        args = getattr(exc, "args", ())
-        inner = next((arg for arg in args if isinstance(arg, BaseException)), None)
-        exc = inner if inner is not None else getattr(exc, "reason", None)
+        inner = next((arg for arg in getattr(exc, "args", ()) if isinstance(arg, BaseException)), None)
+        if inner is None and isinstance(getattr(exc, "reason", None), BaseException):
+            inner = exc.reason
+        exc = inner if inner is not None else exc.__cause__ or exc.__context__
     return seen
 
 
@@ -339,26 +340,36 @@ class WaldurClient:
 
     @staticmethod
     def _read_body(response, deadline):
-        """The whole body, by chunks, each read given only the time left: a body that trickles in cannot outlast
-        the attempt's timeout (requests' own timeout bounds each read, not their sum)."""
+        """The whole body, each read given only the time left, so that a body that trickles in cannot outlast the
+        attempt's timeout (requests' own timeout bounds each read, not their sum)."""
+        raw = response.raw
+        if not hasattr(raw, "read1"):
+            # Not urllib3 2 (a test transport, whose body is already read): no read returns early.
+            return response.content
         body = bytearray()
-        chunks = response.iter_content(BODY_CHUNK)
         try:
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise _BodyTooSlow(len(body))
-                # urllib3 exposes the connection of a streamed response; a test transport has none.
-                sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+                sock = getattr(raw.connection, "sock", None)
                 if sock is not None:
                     sock.settimeout(left)
-                chunk = next(chunks, None)
-                if chunk is None:
+                # read1 returns what one read of the socket gives, where read(n) would wait for n bytes.
+                chunk = raw.read1(BODY_CHUNK, decode_content=True)
+                if not chunk:
                     return bytes(body)
                 body += chunk
-        except BaseException:
+        except BaseException as exc:
             # A connection left mid-body cannot serve the next request.
             response.close()
+            # As requests' own reading would raise them.
+            if isinstance(exc, ReadTimeoutError):
+                raise requests.exceptions.ReadTimeout(exc) from None
+            if isinstance(exc, ProtocolError):
+                raise requests.exceptions.ChunkedEncodingError(exc) from None
+            if isinstance(exc, DecodeError):
+                raise requests.exceptions.ContentDecodingError(exc) from None
             raise
 
     def _unreachable(self, url, what, reason):

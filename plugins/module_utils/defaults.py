@@ -12,6 +12,8 @@ Pure Python: the event source imports it where ansible-core may not be installed
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 
 # The server's largest page; also the default, as it needs the fewest requests.
@@ -21,16 +23,10 @@ _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
 
-class Option:
-    """One shared option. ``type`` is Ansible's name for it (str, bool, int, float, path)."""
+class Option(namedtuple("Option", "name type default env choices secret", defaults=(None, None, None, False))):
+    """One shared option. ``type`` is Ansible's name for it (str, bool, int, float, path); ``secret`` means no_log."""
 
-    def __init__(self, name, type, default=None, env=None, choices=None, secret=False):  # pylint: disable=redefined-builtin
-        self.name = name
-        self.type = type
-        self.default = default
-        self.env = env
-        self.choices = choices
-        self.secret = secret
+    __slots__ = ()
 
     def from_environment(self, text):
         """The value of this option's environment variable, typed; None when it counts as unset."""
