@@ -275,17 +275,13 @@ class WaldurClient:
         if _origin(url) != self._origin:
             raise WaldurError("refusing to send the API token to %s: only the origin of api_url (%s) gets it" % (
                 urlunsplit(urlsplit(url)[:2] + ("", "", "")), self.settings.origin))
+        timeout = self.retry_policy.attempt_timeout(self.settings.timeout)
+        if timeout is None:
+            raise WaldurConnectionError("retry_budget: %s was not requested: the %s s of retry_budget were spent on "
+                                        "failures earlier in this task" % (url, format_seconds(self.retry_policy.budget)),
+                                        url=url, option="retry_budget")
         attempt = 0
-        failure = None
         while True:
-            timeout = self.retry_policy.attempt_timeout(self.settings.timeout)
-            if timeout is None:
-                if failure is None:
-                    raise WaldurConnectionError(
-                        "retry_budget: %s was not requested: the %s s of retry_budget were spent on failures earlier in "
-                        "this task" % (url, format_seconds(self.retry_policy.budget)), url=url, option="retry_budget")
-                raise self._given_up(failure, attempt, "the %s s of retry_budget are spent" % format_seconds(
-                    self.retry_policy.budget))
             attempt += 1
             started = time.monotonic()
             try:
@@ -300,6 +296,11 @@ class WaldurClient:
                 raise self._given_up(failure, attempt, reason)
             self.log("retry %d of %d in %ss: %s" % (attempt, self.retry_policy.retries, format_seconds(wait), failure))
             self.retry_policy.wait(wait)
+            timeout = self.retry_policy.attempt_timeout(self.settings.timeout)
+            if timeout is None:
+                # Requests made in parallel spent the rest of the budget meanwhile.
+                raise self._given_up(failure, attempt, "the %s s of retry_budget are spent" % format_seconds(
+                    self.retry_policy.budget))
 
     def _given_up(self, failure, attempts, reason):
         """``failure``, saying why no retry followed (unless retries are off and this was the only attempt)."""
@@ -319,8 +320,8 @@ class WaldurClient:
             response = self.session.get(url, timeout=timeout, allow_redirects=False, verify=self.verify, stream=True)
             body = self._read_body(response, deadline)
         except _BodyTooSlow as slow:
-            raise _Retry(self._unreachable(url, "did not answer", "the answer did not arrive in full within the timeout "
-                                                                  "of %s s (%d bytes had come)" % (format_seconds(timeout), slow.received))) from None
+            raise _Retry(self._unreachable(url, "did not answer", "the answer did not arrive in full within the timeout of %s s "
+                                           "(%d bytes had come)" % (format_seconds(timeout), slow.received))) from None
         except requests.exceptions.SSLError as exc:
             raise self._tls_error(url, exc) from None
         except (requests.exceptions.Timeout, requests.exceptions.ConnectionError,
@@ -384,9 +385,8 @@ class WaldurClient:
                 "TLS verification of %s failed: %s. Give the server's CA in ca_path, or set validate_certs: false on a "
                 "test system" % (self.settings.origin, reason), url=url, option="ca_path")
         # WRONG_VERSION_NUMBER, "record layer failure": the answer to the TLS hello was not TLS.
-        return self._unreachable(url, "cannot be reached", "the TLS handshake failed (%s): the server does not seem to "
-                                                          "speak TLS on that port (for a plain http server, give an "
-                                                          "http:// api_url)" % reason)
+        return self._unreachable(url, "cannot be reached", "the TLS handshake failed (%s): the server does not seem to speak "
+                                 "TLS on that port (for a plain http server, give an http:// api_url)" % reason)
 
     def _transport_reason(self, exc, timeout):
         reason = self._reason(exc)

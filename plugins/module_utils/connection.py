@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from ansible_collections.waldur.cloud.plugins.module_utils.defaults import CLIENT_OPTIONS, DEFAULTS
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 
+
 def _is_loopback(host):
     if host == "localhost":
         return True

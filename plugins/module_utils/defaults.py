@@ -68,4 +68,5 @@ PAGING = (
 # What a client needs to connect: every front takes these.
 CLIENT_OPTIONS = CONNECTION + RETRIES
 
-DEFAULTS = {option.name: option.default for option in CONNECTION + RETRIES + PAGING if option.default is not None}
+OPTIONS = {option.name: option for option in CONNECTION + RETRIES + PAGING}
+DEFAULTS = {name: option.default for name, option in OPTIONS.items() if option.default is not None}

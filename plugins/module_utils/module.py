@@ -16,7 +16,7 @@ from ansible_collections.waldur.cloud.plugins.module_utils.client import (
     WaldurClient,
 )
 from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings
-from ansible_collections.waldur.cloud.plugins.module_utils.defaults import CLIENT_OPTIONS, PAGING
+from ansible_collections.waldur.cloud.plugins.module_utils.defaults import CLIENT_OPTIONS, OPTIONS, PAGING
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError, WaldurError
 
 
@@ -28,13 +28,13 @@ class EnvironmentFallback:
     a number of seconds``).
     """
 
-    def __init__(self, environ=None):
-        self.environ = os.environ if environ is None else environ
+    def __init__(self):
         self.sources = {}
         self.errors = []
 
-    def __call__(self, option):
-        text = self.environ.get(option.env)
+    def __call__(self, name):
+        option = OPTIONS[name]
+        text = os.environ.get(option.env)
         if text is None:
             raise AnsibleFallbackNotFound
         try:
@@ -60,7 +60,8 @@ def shared_argument_spec(options, fallback=None):
         if option.secret:
             entry["no_log"] = True
         if option.env and fallback is not None:
-            entry["fallback"] = (fallback, [option])
+            # Ansible's schema wants the fallback's arguments as strings: the option's name.
+            entry["fallback"] = (fallback, [option.name])
         spec[option.name] = entry
     return spec
 
@@ -99,8 +100,9 @@ class WaldurModule:
         """
         facts = {}
         try:
-            # The environment variables are already in params, read by the argument spec's fallback.
-            settings = ConnectionSettings.from_options(self.params, environ={}, sources=self.environment.sources)
+            # The argument spec's fallback has read the environment for options not given; from_options reads it
+            # again only for an option given as null, which Ansible does not fall back for.
+            settings = ConnectionSettings.from_options(self.params, sources=self.environment.sources)
             facts["api_root"] = settings.api_root
             if settings.insecure_transport:
                 self.module.warn("api_url %s is plain http to a host that is not loopback: the API token is sent "

@@ -248,8 +248,9 @@ api_retries:
   type: list
   elements: str
 # Failed tasks return them too. One line each: every module repeats them (ansible-core 2.16 has no RETURN fragments).
-api_root: {description: "The API root used, from O(api_url) or E(WALDUR_API_URL).", returned: when api_url is valid, type: str, sample: "https://waldur.example.com/api/"}
-api_requests: {description: How many HTTP requests the task made, retries included., returned: when api_url is valid, type: int, sample: 3}
+api_root: {description: "The API root used, from O(api_url) or E(WALDUR_API_URL).", returned: when api_url is valid, type: str,
+           sample: "https://waldur.example.com/api/"}
+api_requests: {description: "How many HTTP requests the task made, retries included.", returned: when api_url is valid, type: int, sample: 3}
 """
 
 from ansible_collections.waldur.cloud.plugins.module_utils.fit import flavors_for_boots

@@ -94,6 +94,14 @@ def test_the_result_names_the_api_root_and_counts_the_requests(emulator, run_cas
     assert emulator.tokens["staff"] not in json.dumps(result)
 
 
+def test_an_api_url_given_as_null_still_comes_from_the_environment(emulator, run_cases):
+    """Ansible falls back to the environment only for options not given; null is given."""
+    results, _output = run_cases("waldur.cloud.openstack_image_info", [{"api_url": None, "name_exact": "debian-12"}],
+                                 ansible_environment(emulator))
+    assert not results[0].get("failed"), results[0].get("msg")
+    assert results[0]["api_root"] == emulator.url + "/api/"
+
+
 def test_the_event_source_names_api_url_and_its_source(monkeypatch):
     # Loaded the way ansible-rulebook loads it.
     watch_class = runpy.run_path(os.path.join(REPO_ROOT, "extensions", "eda", "plugins", "event_source",
