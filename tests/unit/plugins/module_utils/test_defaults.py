@@ -1,6 +1,7 @@
 """The shared options are defined once (module_utils/defaults.py): the argument spec, the event source's checks, the
-doc fragments and what ansible-doc shows of every module and plugin all say the same; and the User-Agent names the
-released version."""
+doc fragments and the event source's documentation all say the same (what ansible-doc assembles from them is checked
+in tests/unit/plugins/doc_fragments, where controller code may be imported); and the User-Agent names the released
+version."""
 from __future__ import annotations
 
 import ast
@@ -17,14 +18,6 @@ from ansible_collections.waldur.cloud.plugins.module_utils.module import shared_
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 EVENT_SOURCE = os.path.join(REPO_ROOT, "extensions", "eda", "plugins", "event_source", "openstack_images.py")
-# Every front that connects, and how ansible-doc finds it.
-DOCUMENTED = [
-    ("module", "plugins/modules/openstack_image_info.py"),
-    ("module", "plugins/modules/openstack_image_stats.py"),
-    ("module", "plugins/modules/openstack_flavor_info.py"),
-    ("inventory", "plugins/inventory/openstack_images.py"),
-    ("lookup", "plugins/lookup/openstack_image.py"),
-]
 
 
 def fragment_options(name):
@@ -80,25 +73,6 @@ def test_the_module_argument_spec_is_the_table():
         assert {key: entry[key] for key in ("type", "default", "choices") if key in entry} == described(option)
         assert entry.get("no_log", False) == option.secret
         assert ("fallback" in entry) == bool(option.env)
-
-
-@pytest.mark.parametrize("plugin_type, path", DOCUMENTED)
-def test_ansible_doc_shows_every_default_and_environment_variable(plugin_type, path):
-    """The documentation as ansible-doc assembles it from the fragments."""
-    from ansible.plugins.loader import fragment_loader  # pylint: disable=import-outside-toplevel
-    from ansible.utils.plugin_docs import get_docstring  # pylint: disable=import-outside-toplevel
-
-    doc = get_docstring(os.path.join(REPO_ROOT, path), fragment_loader, collection_name="waldur.cloud",
-                        is_module=plugin_type == "module", plugin_type=plugin_type)[0]
-    for option in CLIENT_OPTIONS + PAGING:
-        documentation = doc["options"][option.name]
-        assert facts_of(documentation) == described(option), (path, option.name)
-        if option.env:
-            text = " ".join(documentation["description"])
-            # Plugins list it under env (ansible-doc's "set_via"), modules in the description.
-            assert env_names(documentation) == [option.env] or "E(%s)" % option.env in text, (path, option.name)
-            if plugin_type != "module":
-                assert env_names(documentation) == [option.env], (path, option.name)
 
 
 def test_the_event_source_documents_and_checks_the_table():
