@@ -209,14 +209,16 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 from ansible_collections.waldur.cloud.plugins.module_utils.fit import NO_FIT, Fit
-from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery, settings_uuid_of, uuid_in_url
+from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery, settings_uuid_of
 from ansible_collections.waldur.cloud.plugins.plugin_utils.client import failures_as, open_client
 from ansible_collections.waldur.cloud.plugins.plugin_utils.inventory import (
+    FILE_SUFFIXES,
     clean_host_name,
     fetch_inventory_data,
-    flavors_that_fit,
     group_names,
     host_names,
+    host_vars,
+    names_this_plugin,
     valid_data,
 )
 from ansible_collections.waldur.cloud.plugins.plugin_utils.options import reject_loose_booleans, reject_unknown_options
@@ -226,28 +228,6 @@ VARIABLE_PREFIX = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TOP_GROUP = "waldur_images"
 SETTINGS_PREFIX = "waldur_settings_"
 TENANT_PREFIX = "waldur_tenant_"
-
-
-FILE_SUFFIXES = ("waldur_images.yml", "waldur_images.yaml")
-PLUGIN_LINE = re.compile(r"""^plugin:\s*(['"]?)waldur\.cloud\.openstack_images\1\s*(#.*)?$""", re.M)
-
-
-def _names_this_plugin(path):
-    """Whether the YAML file at ``path`` says ``plugin: waldur.cloud.openstack_images`` (its first 64 KiB)."""
-    if not path.endswith((".yml", ".yaml")):
-        return False
-    try:
-        with open(path, "rb") as handle:
-            return bool(PLUGIN_LINE.search(to_text(handle.read(65536), errors="surrogate_or_replace")))
-    except OSError:
-        return False
-
-
-def _tenant_vars(row):
-    """What a host shows of one of its tenants; the server names the customer only by URL."""
-    return {"uuid": row.get("uuid"), "name": row.get("name"), "project_uuid": row.get("project_uuid"),
-            "project_name": row.get("project_name"), "customer_uuid": uuid_in_url(row.get("customer") or "", "customers"),
-            "customer_name": row.get("customer_name")}
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -266,7 +246,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             return True
         message = "%s: a %s inventory source is read only from a file whose name ends in %s (for example " \
                   "cloud.waldur_images.yml); rename the file" % (path, self.NAME, " or ".join(FILE_SUFFIXES))
-        if _names_this_plugin(path):
+        if names_this_plugin(path):
             self.display.warning(message)
         else:
             self.display.vvv(message)
@@ -405,7 +385,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         with failures_as(AnsibleParserError, path):
             chosen = fit.images_that_boot(data["images"])
         with failures_as(AnsibleParserError, path):
-            images = {image["uuid"]: self._host_vars(image, index, data, settings, tenants, links, known)
+            images = {image["uuid"]: host_vars(image, index, data, settings, tenants, links, known)
                       for index, image in enumerate(chosen)}
         # One call for all hosts: equal strings (keys, settings and tenant names) are wrapped once.
         variables = make_unsafe({uuid: {prefix + key: value for key, value in fields.items()}
@@ -449,24 +429,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for tenant_uuids in links.values():
             tenant_uuids.sort(key=lambda uuid: (tenants.get(uuid, {}).get("name") or "", uuid))
         return links
-
-    @staticmethod
-    def _host_vars(image, index, data, settings, tenants, links, known):
-        hostvars = dict(image)
-        settings_uuid = settings_uuid_of(image)
-        hostvars["settings_uuid"] = settings_uuid
-        hostvars["settings_name"] = settings.get(settings_uuid, {}).get("name")
-        if data.get("membership") is not None:
-            hostvars["tenants"] = [_tenant_vars(tenants.get(uuid, {})) for uuid in links.get(image["uuid"], ())]
-            hostvars["tenants_known"] = known is None or image["uuid"] in known
-        if data.get("flavors") is not None:
-            hostvars["flavors_that_fit"] = flavors_that_fit(
-                image, [flavor for uuid in links.get(image["uuid"], ()) for flavor in data["flavors"].get(uuid, ())], index)
-        if data.get("usage") is not None:
-            counts = data["usage"].get(image.get("name")) or {}
-            for field in ("running_instances_count", "created_instances_count"):
-                hostvars[field] = counts.get(field, 0)
-        return hostvars
 
     def _base_name(self, path, hostname, uuid, name, hostvars):
         if hostname == "uuid":

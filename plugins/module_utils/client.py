@@ -2,7 +2,7 @@
 # Copyright: waldur.cloud contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The one HTTP client of the collection: transport, retries, paging.
+"""The one HTTP client of the collection: transport and retries (paging: listing.py; answers: answers.py).
 
 Nothing here knows about AnsibleModule or plugins: failures are raised as WaldurError
 subclasses and each front (module, inventory, lookup) turns them into its own failure.
@@ -10,7 +10,6 @@ subclasses and each front (module, inventory, lookup) turns them into its own fa
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import traceback
@@ -31,16 +30,13 @@ except ImportError:
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
     AuthBase = object
 
+from ansible_collections.waldur.cloud.plugins.module_utils.answers import RetryableFailure, decode, status_error
 from ansible_collections.waldur.cloud.plugins.module_utils.defaults import DEFAULTS, MAX_PAGE_SIZE
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import (
-    WaldurAuthError,
     WaldurConfigError,
     WaldurConnectionError,
     WaldurError,
-    WaldurNotFoundError,
-    WaldurRequestError,
     WaldurResponseError,
-    WaldurServerError,
 )
 from ansible_collections.waldur.cloud.plugins.module_utils.listing import Listing, Page
 from ansible_collections.waldur.cloud.plugins.module_utils.retries import RetryPolicy, format_seconds, parse_retry_after
@@ -50,7 +46,6 @@ COLLECTION_VERSION = "0.1.0"
 USER_AGENT = "waldur.cloud-ansible/%s" % COLLECTION_VERSION
 
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
-SNIPPET_LENGTH = 200
 # Bytes read at a time from a body, so that the attempt's deadline is checked while it arrives.
 BODY_CHUNK = 65536
 
@@ -61,25 +56,6 @@ def _has_next(headers):
     if value is None:
         return None
     return any(link.get("rel") == "next" for link in parse_header_links(value))
-
-
-def _snippet(body):
-    return " ".join(body[:SNIPPET_LENGTH].decode("utf-8", "replace").split())
-
-
-def _detail(payload):
-    """The human text of a DRF error body: ``{"detail": ...}`` or ``{"param": ["msg", ...]}``."""
-    if isinstance(payload, dict):
-        if "detail" in payload:
-            return str(payload["detail"])
-        parts = []
-        for key, value in payload.items():
-            messages = value if isinstance(value, list) else [value]
-            parts.append("%s: %s" % (key, " ".join(str(m) for m in messages)))
-        return "; ".join(parts)
-    if isinstance(payload, list):
-        return " ".join(str(m) for m in payload)
-    return str(payload)
 
 
 def _origin(url):
@@ -143,15 +119,6 @@ class _BodyTooSlow(Exception):
     def __init__(self, received):
         super().__init__(received)
         self.received = received
-
-
-class _Retry(Exception):
-    """Internal: an attempt failed in a way worth retrying (the request is a GET, so always safe)."""
-
-    def __init__(self, failure, retry_after=None):
-        super().__init__(str(failure))
-        self.failure = failure
-        self.retry_after = retry_after
 
 
 class WaldurClient:
@@ -286,7 +253,7 @@ class WaldurClient:
             started = time.monotonic()
             try:
                 return self._attempt(url, timeout)
-            except _Retry as retry:
+            except RetryableFailure as retry:
                 self.retry_policy.charge(time.monotonic() - started)
                 failure, retry_after = self._redacted(retry.failure), retry.retry_after
             except WaldurError as exc:
@@ -310,7 +277,7 @@ class WaldurClient:
         return failure
 
     def _attempt(self, url, timeout):
-        """One GET that ends within ``timeout`` seconds: ``(payload, headers)``, or _Retry for a failure worth
+        """One GET that ends within ``timeout`` seconds: ``(payload, headers)``, or RetryableFailure for a failure worth
         retrying, or a WaldurError."""
         with self._count_lock:
             self.request_count += 1
@@ -320,7 +287,7 @@ class WaldurClient:
             response = self.session.get(url, timeout=timeout, allow_redirects=False, verify=self.verify, stream=True)
             body = self._read_body(response, deadline)
         except _BodyTooSlow as slow:
-            raise _Retry(self._unreachable(url, "did not answer", "the answer did not arrive in full within the timeout of %s s "
+            raise RetryableFailure(self._unreachable(url, "did not answer", "the answer did not arrive in full within the timeout of %s s "
                                            "(%d bytes had come)" % (format_seconds(timeout), slow.received))) from None
         except requests.exceptions.SSLError as exc:
             raise self._tls_error(url, exc) from None
@@ -331,13 +298,13 @@ class WaldurClient:
                 # A plain-http server waits for a request line that a TLS client never sends.
                 reason += "; the TLS handshake got no answer: the server may not speak TLS on that port (for a plain " \
                           "http server, give an http:// api_url)"
-            raise _Retry(self._unreachable(url, "did not answer" if _answer_failure(exc) else "cannot be reached",
+            raise RetryableFailure(self._unreachable(url, "did not answer" if _answer_failure(exc) else "cannot be reached",
                                            reason)) from None
         except requests.exceptions.RequestException as exc:
             raise WaldurConnectionError("could not get %s: %s" % (url, self._reason(exc)), url=url) from None
         if response.status_code in RETRY_STATUSES:
-            raise _Retry(self._status_error(url, response, body), parse_retry_after(response.headers.get("Retry-After")))
-        return self._decode(url, response, body)
+            raise RetryableFailure(status_error(self.settings, url, response, body), parse_retry_after(response.headers.get("Retry-After")))
+        return decode(self.settings, url, response, body)
 
     @staticmethod
     def _read_body(response, deadline):
@@ -420,56 +387,3 @@ class WaldurClient:
         if error.args and token and token in str(error.args[0]):
             error.args = (str(error.args[0]).replace(token, "<redacted>"),) + error.args[1:]
         return error
-
-    def _decode(self, url, response, body):
-        if response.status_code == 200:
-            content_type = response.headers.get("Content-Type", "")
-            if "json" not in content_type.lower():
-                raise WaldurResponseError(
-                    "%s returned status 200 with content type %r instead of JSON (a proxy or login page?): %s" % (
-                        url, content_type, _snippet(body)), url=url, status=200)
-            try:
-                # JSON is UTF-8: a body that is not is corrupted, never guessed at.
-                return json.loads(body.decode("utf-8")), response.headers
-            except (ValueError, RecursionError):
-                # A body cut short or mangled on the way; the next attempt may get it whole.
-                raise _Retry(WaldurResponseError("%s returned a body that is not valid JSON (cut short or corrupted), "
-                                                 "%d bytes: %s" % (url, len(body), _snippet(body)),
-                                                 url=url, status=200)) from None
-        raise self._status_error(url, response, body)
-
-    def _status_error(self, url, response, body):
-        """The one error formatter for an answer that is not the data asked for."""
-        status = response.status_code
-        payload = None
-        content_type = response.headers.get("Content-Type", "no content type")
-        try:
-            payload = json.loads(body.decode("utf-8"))
-            detail = _detail(payload)
-        except (ValueError, RecursionError):
-            detail = "%s body: %s" % (content_type, _snippet(body))
-        if status == 401:
-            return WaldurAuthError(
-                "api_token: Waldur at %s rejected the API token from %s (Authorization scheme %s): %s Check the token, "
-                "and auth_scheme (Token for API tokens, Bearer for OIDC and personal access tokens)." % (
-                    self.settings.api_root, self.settings.source("api_token"), self.settings.auth_scheme, detail),
-                url=url, status=status, option="api_token")
-        if status == 400:
-            return WaldurRequestError("Waldur rejected a parameter of %s: %s" % (url, detail), url=url, status=status)
-        if status == 404 and payload is None:
-            # Waldur answers every 404 of its API in JSON: a page of another kind comes from something else.
-            return WaldurNotFoundError("api_url: %s is not the root of a Waldur API: %s answered 404 with %s, where Waldur "
-                                       "answers JSON. api_url is %r (from %s)%s; set it to the address of the Waldur API, "
-                                       "e.g. https://waldur.example.com/api/" % (
-                                           self.settings.api_root, url, content_type.split(";")[0], self.settings.api_url,
-                                           self.settings.source("api_url"),
-                                           ", to which /api/ was appended" if self.settings.api_root_appended else ""),
-                                       url=url, status=status, option="api_url")
-        if status == 404:
-            return WaldurNotFoundError("%s was not found: %s" % (url, detail), url=url, status=status, payload=payload)
-        if 300 <= status < 400:
-            return WaldurServerError(
-                "%s answered %d redirecting to %s; redirects are not followed so the token stays with api_url's origin. "
-                "Set api_url to the address the API is served at." % (url, status, response.headers.get("Location")),
-                url=url, status=status)
-        return WaldurServerError("%s answered %d %s: %s" % (url, status, response.reason or "", detail), url=url, status=status)

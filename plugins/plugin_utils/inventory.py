@@ -15,10 +15,12 @@ import collections
 import re
 import unicodedata
 
-from ansible_collections.waldur.cloud.plugins.module_utils.fit import flavors_that_boot
+from ansible.module_utils.common.text.converters import to_text
+
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
+from ansible_collections.waldur.cloud.plugins.module_utils.fit import flavors_that_boot
 from ansible_collections.waldur.cloud.plugins.module_utils.flavors import FlavorQuery
-from ansible_collections.waldur.cloud.plugins.module_utils.images import SettingsAndTenants, settings_uuid_of
+from ansible_collections.waldur.cloud.plugins.module_utils.images import SettingsAndTenants, settings_uuid_of, uuid_in_url
 from ansible_collections.waldur.cloud.plugins.module_utils.usage import usage_by_name
 
 # Bumped whenever the shape of the data below changes: an older cache entry is then refetched.
@@ -187,3 +189,44 @@ def group_names(rows, prefix, sanitize):
         return sanitize(prefix + names[uuid] + suffix)
 
     return unique_names(names, candidate, 3)
+
+
+FILE_SUFFIXES = ("waldur_images.yml", "waldur_images.yaml")
+PLUGIN_LINE = re.compile(r"""^plugin:\s*(['"]?)waldur\.cloud\.openstack_images\1\s*(#.*)?$""", re.M)
+
+
+def names_this_plugin(path):
+    """Whether the YAML file at ``path`` says ``plugin: waldur.cloud.openstack_images`` (its first 64 KiB)."""
+    if not path.endswith((".yml", ".yaml")):
+        return False
+    try:
+        with open(path, "rb") as handle:
+            return bool(PLUGIN_LINE.search(to_text(handle.read(65536), errors="surrogate_or_replace")))
+    except OSError:
+        return False
+
+
+def tenant_vars(row):
+    """What a host shows of one of its tenants; the server names the customer only by URL."""
+    return {"uuid": row.get("uuid"), "name": row.get("name"), "project_uuid": row.get("project_uuid"),
+            "project_name": row.get("project_name"), "customer_uuid": uuid_in_url(row.get("customer") or "", "customers"),
+            "customer_name": row.get("customer_name")}
+
+
+def host_vars(image, index, data, settings, tenants, links, known):
+    """The host variables of one image (before the prefix): its fields and what the inventory adds to them."""
+    hostvars = dict(image)
+    settings_uuid = settings_uuid_of(image)
+    hostvars["settings_uuid"] = settings_uuid
+    hostvars["settings_name"] = settings.get(settings_uuid, {}).get("name")
+    if data.get("membership") is not None:
+        hostvars["tenants"] = [tenant_vars(tenants.get(uuid, {})) for uuid in links.get(image["uuid"], ())]
+        hostvars["tenants_known"] = known is None or image["uuid"] in known
+    if data.get("flavors") is not None:
+        hostvars["flavors_that_fit"] = flavors_that_fit(
+            image, [flavor for uuid in links.get(image["uuid"], ()) for flavor in data["flavors"].get(uuid, ())], index)
+    if data.get("usage") is not None:
+        counts = data["usage"].get(image.get("name")) or {}
+        for field in ("running_instances_count", "created_instances_count"):
+            hostvars[field] = counts.get(field, 0)
+    return hostvars
