@@ -161,9 +161,9 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
-from ansible_collections.waldur.cloud.plugins.module_utils.fit import Fit, choose_images, images_for_fit
+from ansible_collections.waldur.cloud.plugins.module_utils.fit import Fit, choose_images, image_label, images_for_fit
 from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery
-from ansible_collections.waldur.cloud.plugins.module_utils.selection import check_selection, describe_nearest, sort_key
+from ansible_collections.waldur.cloud.plugins.module_utils.selection import check_selection, describe_nearest, format_size, sort_key
 from ansible_collections.waldur.cloud.plugins.plugin_utils.client import CONNECTION_OPTIONS, failures_as, open_client
 from ansible_collections.waldur.cloud.plugins.plugin_utils.fetch_cache import FetchCache, cache_key
 from ansible_collections.waldur.cloud.plugins.plugin_utils.options import reject_loose_booleans, reject_unknown_options
@@ -203,7 +203,7 @@ class LookupModule(LookupBase):
             fetched = cache.get(key, lambda: images_for_fit(client, query, fit))
             chosen, resolved = choose_images(fetched, fit, sort_by, order)
         if chosen:
-            self._warn_about_ties(chosen, sort_by)
+            self._warn_about_ties(chosen, sort_by, options)
             return [chosen[0]]
         if has_default:
             return [self.get_option("default")]
@@ -211,16 +211,19 @@ class LookupModule(LookupBase):
             fetched["images"]), resolved.describe())))
 
     @staticmethod
-    def _warn_about_ties(chosen, sort_by):
+    def _warn_about_ties(chosen, sort_by, options):
         first = chosen[0]
         key = sort_key(first, sort_by)
         rivals = [image for image in chosen[1:] if image.get("name") == first.get("name") and sort_key(image, sort_by) == key]
         if rivals:
+            # Only what was not given yet can tell them apart; with settings and tenant given, only the uuid can.
+            narrowing = [option for option in ("settings", "tenant") if options[option] is None and options[option + "_uuid"] is None]
             display.warning(
                 "%s: %d other image%s named %r fit%s as well (in other service settings, or older duplicates); returning "
-                "the one with the smallest uuid, %s (settings %s). Give settings, tenant or uuid to choose explicitly." % (
+                "the one with the smallest uuid: %s. The others: %s. Give %s to choose explicitly." % (
                     WHERE, len(rivals), "s" if len(rivals) > 1 else "", first.get("name"), "" if len(rivals) > 1 else "s",
-                    first.get("uuid"), first.get("settings")))
+                    image_label(first), "; ".join(image_label(image) for image in rivals),
+                    ", ".join(narrowing + ["uuid"]) if narrowing else "uuid (settings and tenant are given already)"))
 
     @staticmethod
     def _nothing_found(options, size, listed, described):
@@ -234,10 +237,19 @@ class LookupModule(LookupBase):
         matched = ("that match%s %s" % ("es" if one else "", ", ".join(asked))) if asked else "visible to this API token"
         nearest = describe_nearest(listed, size)
         found = ("the 1 image %s does not fit" if one else "none of the %d images %%s fits" % len(listed)) % matched
+        advice = "use a larger flavor or other filters"
         if described:
             # Waldur's rule: say which flavor, and that disk is the system volume.
             flavor = "flavor %r (%s)" % (described["flavor"].get("name"), "; ".join(described["checked"]))
+            enough_ram = [image for image in listed if image.get("min_ram", 0) <= size.ram]
+            if enough_ram and size.disk is not None:
+                # The RAM was enough for some: the system volume is what stopped them.
+                advice = ("the flavor's RAM is enough for %d of them, and the system volume of %s is what is too small: a "
+                          "system volume of %s (fits.disk) fits the smallest" % (
+                              len(enough_ram), format_size(size.disk), format_size(min(i["min_disk"] for i in enough_ram))))
+            else:
+                advice = "use a flavor with more RAM, or other filters"
         else:
             flavor = "a flavor with %s" % (size,)
-        return "%s %s%s; use a larger flavor or other filters, or give default= to get a value instead of " \
-               "this error" % (found, flavor, " (%s)" % nearest if nearest else "")
+        return "%s %s%s; %s, or give default= to get a value instead of this error" % (
+            found, flavor, " (%s)" % nearest if nearest else "", advice)

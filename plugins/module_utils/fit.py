@@ -74,14 +74,14 @@ class Fit(namedtuple("Fit", ("size", "flavor", "disk", "prefix"))):
         return cls(None, check_flavor(fits["flavor"], prefix + "flavor"), system_volume(fits.get("disk"), prefix + "disk"),
                    prefix)
 
-    def flavor_for(self, client, tenant_uuid=None, settings_uuid=None):
+    def flavor_for(self, client, tenant_uuid=None, settings_uuid=None, tenant=None):
         """The flavor dict of the flavor form, read from the server (linked to the tenant when one is given), before
         any image is listed; None for a size."""
         if self.size is not None:
             return None
         if isinstance(self.flavor, dict) and tenant_uuid is None:
             return self.flavor
-        return resolve_flavor(client, self.flavor, self.prefix + "flavor", tenant_uuid, settings_uuid)
+        return resolve_flavor(client, self.flavor, self.prefix + "flavor", tenant_uuid, settings_uuid, tenant)
 
     def resolved(self, flavor=None, tenant_uuid=None):
         """The ResolvedFit, with the flavor dict ``flavor_for`` returned."""
@@ -156,10 +156,25 @@ def check_flavor(flavor, option):
     return flavor.strip()
 
 
+def image_label(image):
+    """An image as messages list candidates: what tells it from others of its name."""
+    return "%s (uuid %s, min_disk %s, min_ram %s, settings %s)" % (
+        image.get("name"), image.get("uuid"), format_size(image.get("min_disk") or 0), format_size(image.get("min_ram") or 0),
+        settings_uuid_of(image))
+
+
 def _label(flavor):
-    return "%s (%s CPU, %s RAM, settings %s, uuid %s)" % (
-        flavor.get("name"), flavor.get("cores"), format_size(flavor.get("ram") or 0), settings_uuid_of(flavor),
-        flavor.get("uuid"))
+    return "%s (%s CPU, %s RAM, %s disk, settings %s, uuid %s)" % (
+        flavor.get("name"), flavor.get("cores"), format_size(flavor.get("ram") or 0), format_size(flavor.get("disk") or 0),
+        settings_uuid_of(flavor), flavor.get("uuid"))
+
+
+def tenant_label(given, uuid):
+    """How messages name a tenant: as the user gave it, with its uuid beside."""
+    text = str(given).strip() if given is not None else ""
+    if not text or text.replace("-", "").lower() == uuid:
+        return "tenant %s" % uuid
+    return "tenant %r (%s)" % (text, uuid)
 
 
 def uuid_given(given, collection, noun, option):
@@ -171,11 +186,12 @@ def uuid_given(given, collection, noun, option):
     return uuid
 
 
-def resolve_flavor(client, given, option, tenant_uuid=None, settings_uuid=None):
+def resolve_flavor(client, given, option, tenant_uuid=None, settings_uuid=None, tenant=None):
     """The flavor dict for a name, uuid, URL or dict, linked to ``tenant_uuid`` when given: one round trip.
 
     A name is looked up among the flavors of the tenant, else of the service settings, else all
-    visible ones; several matches are an error listing them."""
+    visible ones; several matches are an error listing them. ``tenant`` names the tenant in messages."""
+    tenant = tenant or (tenant_label(None, tenant_uuid) if tenant_uuid else None)
     if isinstance(given, dict) or is_uuid(given) or given.startswith(URL_STARTS):
         wanted = {}
         if not isinstance(given, dict):
@@ -188,9 +204,9 @@ def resolve_flavor(client, given, option, tenant_uuid=None, settings_uuid=None):
             raise WaldurConfigError(option, "no flavor with uuid %s is visible to this user" % uuid_given(
                 given, "openstack-flavors", "flavor", option))
         if tenant_uuid and flavor.get("uuid") not in {linked.get("uuid") for linked in found["linked"]}:
-            raise WaldurConfigError(option, "the flavor %s is not linked to tenant %s, so Waldur refuses the order "
+            raise WaldurConfigError(option, "the flavor %s is not linked to %s, so Waldur refuses the order "
                                             "(\"Flavor is not visible in tenant.\"); list the tenant's flavors with "
-                                            "waldur.cloud.openstack_flavor_info tenant=..." % (_label(flavor), tenant_uuid))
+                                            "waldur.cloud.openstack_flavor_info tenant=..." % (_label(flavor), tenant))
         return flavor
     scope = {"tenant_uuid": tenant_uuid} if tenant_uuid else {"settings_uuid": settings_uuid}
     matches = order_flavors(FlavorQuery(name_exact=given, **scope).run(client), "ram")
@@ -199,15 +215,15 @@ def resolve_flavor(client, given, option, tenant_uuid=None, settings_uuid=None):
                                         "choose among them" % (given, "; ".join(_label(f) for f in matches)))
     if not matches:
         there = sorted({f.get("name") for f in FlavorQuery(**scope).run(client)})
-        where = ("linked to tenant %s" % tenant_uuid if tenant_uuid else
+        where = ("linked to %s" % tenant if tenant_uuid else
                  "in service settings %s" % settings_uuid if settings_uuid else "visible to this user")
         raise WaldurConfigError(option, "no flavor named %r is %s; flavors there: %s" % (
             given, where, ", ".join(map(repr, there)) or "none"))
     return matches[0]
 
 
-def resolve_image(client, given, option, tenant_uuid, directory):
-    """The image for a name, uuid or URL, linked to the tenant (Waldur checks that too)."""
+def resolve_image(client, given, option, tenant_uuid, directory, tenant):
+    """The image for a name, uuid or URL, linked to the tenant (Waldur checks that too); ``tenant`` names it."""
     if is_uuid(given) or given.startswith(URL_STARTS):
         uuid = uuid_given(given, "openstack-images", "image", option)
         found = ImageQuery(uuid=uuid).run(client)
@@ -220,11 +236,11 @@ def resolve_image(client, given, option, tenant_uuid, directory):
     if not found:
         raise WaldurConfigError(option, "no image %r is visible to this user" % given)
     if not linked:
-        raise WaldurConfigError(option, "the image %r is not linked to tenant %s, so Waldur refuses the order (\"Image "
-                                        "is not visible in tenant.\")" % (given, tenant_uuid))
+        raise WaldurConfigError(option, "the image %r is not linked to %s, so Waldur refuses the order (\"Image "
+                                        "is not visible in tenant.\")" % (given, tenant))
     if len(linked) > 1:
-        raise WaldurConfigError(option, "the name %r is ambiguous in tenant %s: %s; give its uuid" % (
-            given, tenant_uuid, ", ".join(image["uuid"] for image in linked)))
+        raise WaldurConfigError(option, "the name %r is ambiguous in %s: %s; give its uuid" % (
+            given, tenant, "; ".join(image_label(image) for image in linked)))
     return linked[0]
 
 
@@ -242,7 +258,8 @@ def flavors_for_boots(client, boots, option="boots"):
     disk = system_volume(boots.get("disk"), option + ".disk")
     directory = SettingsAndTenants(client)
     tenant_uuid = directory.resolve_tenant(boots["tenant"], option + ".tenant")
-    image = resolve_image(client, boots["image"].strip(), option + ".image", tenant_uuid, directory)
+    image = resolve_image(client, boots["image"].strip(), option + ".image", tenant_uuid, directory,
+                          tenant_label(boots["tenant"], tenant_uuid))
     if disk is not None and image["min_disk"] > disk:
         return []
     return flavors_that_boot(image, FlavorQuery(tenant_uuid=tenant_uuid, ram_min=image["min_ram"]).run(client, directory))
@@ -257,9 +274,12 @@ def images_for_fit(client, query, fit, directory=None):
     hosts): the images, and the flavor of the flavor form with the tenant. The scope is resolved once, and the flavor
     read before the images, so a wrong one costs no listing."""
     directory = directory or SettingsAndTenants(client)
-    query = query.resolved(directory)
-    flavor = fit.flavor_for(client, query.tenant_uuid, query.settings_uuid) if fit is not None else None
-    return {"images": query.run(client, directory), "flavor": flavor, "tenant_uuid": query.tenant_uuid}
+    resolved = query.resolved(directory)
+    flavor = None
+    if fit is not None:
+        tenant = tenant_label(query.tenant, resolved.tenant_uuid) if resolved.tenant_uuid else None
+        flavor = fit.flavor_for(client, resolved.tenant_uuid, resolved.settings_uuid, tenant)
+    return {"images": resolved.run(client, directory), "flavor": flavor, "tenant_uuid": resolved.tenant_uuid}
 
 
 def choose_images(fetched, fit, sort_by=None, order="asc", limit=None):

@@ -177,18 +177,21 @@ CASES = [
          "fitting_images: flavor: the flavor dict has ram None; give a flavor as waldur.cloud.openstack_flavor_info "
          "returns it (ram in MiB)"),
     Case(INFO, {"fits": {"flavor": FLAVOR_OF_NO_TENANT}, "tenant": "tenant-a4"},
-         "fits.flavor: the flavor g1.gpu (8 CPU, 65536 MiB (64 GiB) RAM, settings a35a7f56075d4dc683ace6457025886d, uuid "
-         "%s) is not linked to tenant %s, so Waldur refuses the order (\"Flavor is not visible in tenant.\")"
+         "fits.flavor: the flavor g1.gpu (8 CPU, 65536 MiB (64 GiB) RAM, 102400 MiB (100 GiB) disk, settings "
+         "a35a7f56075d4dc683ace6457025886d, uuid %s) is not linked to tenant 'tenant-a4' (%s), so Waldur refuses the order "
+         "(\"Flavor is not visible in tenant.\")"
          % (FLAVOR_OF_NO_TENANT, TENANT_A4), note="g1.gpu, given by uuid, is linked to no tenant"),
     Case(FLAVORS, {"boots": "ubuntu-22.04"},
          "boots: 'ubuntu-22.04' is not a dictionary; give image, tenant and optionally disk"),
     Case(FLAVORS, {"boots": {"image": "ubuntu-22.04", "tenant": "tenant-c1", "flavor": "m1.small"}},
          "boots: unknown key 'flavor'; boots takes image, tenant and disk"),
     Case(FLAVORS, {"boots": {"image": IMAGE_NOT_IN_TENANT_C1, "tenant": "tenant-c1"}},
-         "boots.image: the image '%s' is not linked to tenant %s, so Waldur refuses the order (\"Image is not visible "
+         "boots.image: the image '%s' is not linked to tenant 'tenant-c1' (%s), so Waldur refuses the order (\"Image is "
+         "not visible "
          "in tenant.\")" % (IMAGE_NOT_IN_TENANT_C1, TENANT_C1), note="an ubuntu-22.04 of cloud-a, by uuid"),
     Case(FLAVORS, {"boots": {"image": IMAGE_NAME_NOT_IN_TENANT_C1, "tenant": "tenant-c1"}},
-         "boots.image: the image '%s' is not linked to tenant %s, so Waldur refuses the order (\"Image is not visible "
+         "boots.image: the image '%s' is not linked to tenant 'tenant-c1' (%s), so Waldur refuses the order (\"Image is "
+         "not visible "
          "in tenant.\")" % (IMAGE_NAME_NOT_IN_TENANT_C1, TENANT_C1), note="by name: it exists, in other tenants"),
     # ----------------------------------------------------------------------------------------- statistics
     Case(STATS, {"service_provider": ["no-such-cloud"]},

@@ -159,10 +159,18 @@ def test_images_of_the_same_name_that_tie_warn_and_the_smallest_uuid_wins(harnes
              image(8, "ubuntu-22.04", 10240, 1024, CLOUD_B)]
     harness.expect("?name_exact=ubuntu-22.04&page_size=300", twins)
     assert harness.run(name_exact="ubuntu-22.04", fits={"disk": "20G"}) == [twins[1]]
+    label = "ubuntu-22.04 (uuid %032x, min_disk 10240 MiB (10 GiB), min_ram 1024 MiB (1 GiB), settings %s)"
     assert harness.warnings == [
         "waldur.cloud.openstack_image lookup: 2 other images named 'ubuntu-22.04' fit as well (in other service settings, "
-        "or older duplicates); returning the one with the smallest uuid, %032x (settings %sservice-settings/%s/). Give "
-        "settings, tenant or uuid to choose explicitly." % (7, ROOT, CLOUD_A)]
+        "or older duplicates); returning the one with the smallest uuid: %s. The others: %s; %s. Give settings, tenant, uuid "
+        "to choose explicitly." % (label % (7, CLOUD_A), label % (8, CLOUD_B), label % (9, CLOUD_B))]
+
+
+def test_with_settings_and_tenant_given_only_the_uuid_tells_tied_images_apart(harness):
+    twins = [image(7, "ubuntu-22.04", 10240, 1024, CLOUD_A), image(8, "ubuntu-22.04", 10240, 1024, CLOUD_A)]
+    harness.expect("?name_exact=ubuntu-22.04&settings_uuid=%s&tenant_uuid=%s&page_size=300" % (CLOUD_A, "c" * 32), twins)
+    harness.run(name_exact="ubuntu-22.04", settings_uuid=CLOUD_A, tenant_uuid="c" * 32, show_duplicate_names=False)
+    assert harness.warnings[0].endswith("Give uuid (settings and tenant are given already) to choose explicitly.")
 
 
 def test_equal_requirements_of_different_names_do_not_warn(harness):
@@ -241,3 +249,32 @@ def test_a_failed_listing_is_not_shared(harness):
     harness.steps.clear()
     harness.expect("?name=ubuntu&page_size=300", UBUNTU)
     assert harness.run(name="ubuntu")[0]["name"] == "Ubuntu-24.04"
+
+
+def flavor(name, ram, settings=CLOUD_A):
+    return {"uuid": "f" * 32, "name": name, "settings": "%sservice-settings/%s/" % (ROOT, settings), "cores": 8, "ram": ram,
+            "disk": 0}
+
+
+def test_when_the_system_volume_is_what_is_too_small_the_message_says_so_with_the_size_that_fits(harness):
+    tenant = "c" * 32
+    harness.steps.append(("%sopenstack-flavors/?name_exact=m1.xlarge&tenant_uuid=%s&page_size=300" % (ROOT, tenant),
+                          harness.scripted.json([flavor("m1.xlarge", 16384)], total=1)))
+    harness.expect("?tenant_uuid=%s&page_size=300" % tenant, [image(1, "ubuntu-24.04", 40960, 1024)])
+    message = harness.fails(tenant_uuid=tenant, fits={"flavor": "m1.xlarge", "disk": "20G"})
+    assert message.endswith("the flavor's RAM is enough for 1 of them, and the system volume of 20480 MiB (20 GiB) is what "
+                            "is too small: a system volume of 40960 MiB (40 GiB) (fits.disk) fits the smallest, or give "
+                            "default= to get a value instead of this error")
+
+
+def test_a_tenant_given_by_name_is_named_so_in_messages(harness):
+    tenant = "c" * 32
+    harness.steps.append(("%sopenstack-tenants/?field=uuid&field=name&field=service_settings_uuid&field=service_name"
+                          "&field=project_uuid&field=project_name&field=customer&field=customer_name&page_size=300" % ROOT,
+                          harness.scripted.json([{"uuid": tenant, "name": "tenant-b1"}], total=1)))
+    harness.steps.append(("%sopenstack-flavors/?name_exact=m1.large&tenant_uuid=%s&page_size=300" % (ROOT, tenant),
+                          harness.scripted.json([], total=0)))
+    harness.steps.append(("%sopenstack-flavors/?tenant_uuid=%s&page_size=300" % (ROOT, tenant),
+                          harness.scripted.json([flavor("m1.small", 2048)], total=1)))
+    message = harness.fails(tenant="tenant-b1", fits={"flavor": "m1.large"})
+    assert "no flavor named 'm1.large' is linked to tenant 'tenant-b1' (%s); flavors there: 'm1.small'" % tenant in message
