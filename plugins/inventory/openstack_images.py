@@ -209,7 +209,8 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 from ansible_collections.waldur.cloud.plugins.module_utils.fit import NO_FIT, Fit
-from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery, settings_uuid_of
+from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery
+from ansible_collections.waldur.cloud.plugins.module_utils.resources import settings_uuid_of
 from ansible_collections.waldur.cloud.plugins.plugin_utils.client import failures_as, open_client
 from ansible_collections.waldur.cloud.plugins.plugin_utils.inventory import (
     FILE_SUFFIXES,

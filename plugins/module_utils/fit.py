@@ -25,8 +25,8 @@ from collections import namedtuple
 
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 from ansible_collections.waldur.cloud.plugins.module_utils.flavors import FlavorQuery, order_flavors
-from ansible_collections.waldur.cloud.plugins.module_utils.images import (
-    ImageQuery,
+from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery
+from ansible_collections.waldur.cloud.plugins.module_utils.resources import (
     SettingsAndTenants,
     is_uuid,
     normalize_uuid,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError, WaldurServerError
-from ansible_collections.waldur.cloud.plugins.module_utils.images import (
+from ansible_collections.waldur.cloud.plugins.module_utils.resources import (
     SettingsAndTenants,
     check_filters,
     name_params,
@@ -25,7 +25,7 @@ from ansible_collections.waldur.cloud.plugins.module_utils.images import (
     settings_uuid_of,
 )
 from ansible_collections.waldur.cloud.plugins.module_utils.listing import ListOrder
-from ansible_collections.waldur.cloud.plugins.module_utils.selection import check_selection, parse_size
+from ansible_collections.waldur.cloud.plugins.module_utils.selection import check_selection, parse_size, sort_keyed
 
 FLAVORS_PATH = "openstack-flavors/"
 DIMENSIONS = ("cores", "ram", "disk")
@@ -99,8 +99,7 @@ def order_flavors(flavors, sort_by=None, order="asc", limit=None):
     check_flavor_order(sort_by, order, limit)
     result = list(flavors)
     if sort_by is not None:
-        keyed = sorted(((flavor_sort_key(flavor, sort_by), flavor) for flavor in result), key=lambda pair: _tie_break(pair[1]))
-        keyed.sort(key=lambda pair: pair[0], reverse=order == "desc")
+        keyed = sort_keyed([(flavor_sort_key(flavor, sort_by), flavor) for flavor in result], order, _tie_break)
         result = [flavor for _key, flavor in keyed]
     return result[:limit] if limit is not None else result
 

@@ -262,11 +262,18 @@ def select_images(images, size=None, sort_by=None, order="asc", limit=None, wher
         if size is None or fits_flavor(image, size, index, where):
             chosen.append((key, image))
     if sort_by is not None:
-        chosen.sort(key=lambda pair: _tie_break(pair[1]))
-        # A stable sort keeps the tie-break order among equal keys, with reverse=True too.
-        chosen.sort(key=lambda pair: pair[0], reverse=order == "desc")
+        chosen = sort_keyed(chosen, order, _tie_break)
     result = [image for _key, image in chosen]
     return result[:limit] if limit is not None else result
+
+
+def sort_keyed(pairs, order, tie_break):
+    """``(key, item)`` pairs ordered by key, ``order`` applying to it only: equal keys stay in ``tie_break`` order,
+    ascending, so a result never depends on the order the items came in."""
+    pairs = sorted(pairs, key=lambda pair: tie_break(pair[1]))
+    # A stable sort keeps the tie-break order among equal keys, with reverse=True too.
+    pairs.sort(key=lambda pair: pair[0], reverse=order == "desc")
+    return pairs
 
 
 def describe_nearest(images, size):

@@ -13,12 +13,8 @@ from __future__ import annotations
 
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 from ansible_collections.waldur.cloud.plugins.module_utils.listing import ListOrder
-from ansible_collections.waldur.cloud.plugins.module_utils.images import (
-    IMAGES_PATH,
-    ImageQuery,
-    SettingsAndTenants,
-    settings_uuid_of,
-)
+from ansible_collections.waldur.cloud.plugins.module_utils.images import IMAGES_PATH, ImageQuery
+from ansible_collections.waldur.cloud.plugins.module_utils.resources import SettingsAndTenants, settings_uuid_of
 from ansible_collections.waldur.cloud.plugins.module_utils.selection import ORDERS, check_choice
 
 USAGE_PATH = IMAGES_PATH + "usage_stats/"

@@ -20,7 +20,11 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 from ansible_collections.waldur.cloud.plugins.module_utils.fit import flavors_that_boot
 from ansible_collections.waldur.cloud.plugins.module_utils.flavors import FlavorQuery
-from ansible_collections.waldur.cloud.plugins.module_utils.images import SettingsAndTenants, settings_uuid_of, uuid_in_url
+from ansible_collections.waldur.cloud.plugins.module_utils.resources import (
+    SettingsAndTenants,
+    settings_uuid_of,
+    uuid_in_url,
+)
 from ansible_collections.waldur.cloud.plugins.module_utils.usage import usage_by_name
 
 # Bumped whenever the shape of the data below changes: an older cache entry is then refetched.

@@ -14,7 +14,8 @@ import pytest
 from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurClient
 from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings
 from ansible_collections.waldur.cloud.plugins.module_utils.flavors import FlavorQuery
-from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery, SettingsAndTenants
+from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery
+from ansible_collections.waldur.cloud.plugins.module_utils.resources import SettingsAndTenants
 from ansible_collections.waldur.cloud.plugins.module_utils.usage import UsageReport
 from tests.emulator import WaldurEmulator, generate_dataset
 from tests.emulator.client import fetch_all

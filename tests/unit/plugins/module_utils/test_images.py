@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError, WaldurNotFoundError
-from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery, normalize_uuid, uuid_in_url
+from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery
+from ansible_collections.waldur.cloud.plugins.module_utils.resources import normalize_uuid, uuid_in_url
 from ansible_collections.waldur.cloud.tests.unit.helpers import IMAGES, ROOT, SETTINGS, TENANTS, make_client
 
 CLOUD_A = "e7a0a77afc5244e9a7aee7396d8584fe"
