@@ -13,7 +13,7 @@
 #                 ansible-runner against the emulator), ansible-core 2.19
 #   pytest-2.21   the unit and integration tests again on ansible-core 2.21 (but the
 #                 ansible-rulebook end-to-end test: a decision environment has its own ansible-core)
-#   sanity-2.19   ansible-test sanity, empty ignore file; also -2.21 and -2.16
+#   sanity-2.19   ansible-test sanity, no ignore file; also -2.21 and -2.16
 #   units-2.19    ansible-test units; also -2.21 and -2.16
 #   examples      every plugin's EXAMPLES, docs/examples/ and the guides' playbooks against the
 #                 emulator, linted; examples-2.21 runs them (unlinted) on ansible-core 2.21
