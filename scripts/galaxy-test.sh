@@ -20,7 +20,7 @@ tar -tzf "$tarball" | sed 's|^\./||' | sort > "$tmp/files"
 echo "galaxy: built $(basename "$tarball"): $(wc -l < "$tmp/files") entries, $(du -k "$tarball" | cut -f1) KiB"
 
 # Nothing local or generated.
-junk='(^|/)(\.venv[^/]*|\.nox|\.cache|\.ansible|\.pytest_cache|\.hypothesis|__pycache__|\.git|\.ci)(/|$)|\.pyc$|\.tar\.gz$|^tests/output/|^bench/|^docs/build/|^docs/rst/|^scripts/|^Makefile$|^noxfile\.py$|^antsibull-nox\.toml$|^requirements-(dev|test-).*\.txt$|^changelogs/\.plugin-cache\.yaml$'
+junk='(^|/)(\.venv[^/]*|\.nox|\.cache|\.ansible|\.pytest_cache|\.hypothesis|__pycache__|\.git|\.ci)(/|$)|\.pyc$|\.tar\.gz$|^tests/output/|^bench/|^docs/build/|^docs/rst/|^scripts/|^Makefile$|^noxfile\.py$|^antsibull-nox\.toml$|^requirements-(dev|test-|importer).*\.txt$|^changelogs/\.plugin-cache\.yaml$'
 if grep -E "$junk" "$tmp/files" > "$tmp/junk"; then
   fail "the tarball holds files that build_ignore in galaxy.yml should keep out:
 $(head -20 "$tmp/junk")"
