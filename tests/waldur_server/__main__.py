@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 
@@ -38,7 +39,13 @@ def parse_args(argv):
     return args
 
 
+def _exit_on_sigterm(_signum, _frame):
+    # SystemExit unwinds the with-blocks: COMMAND, gunicorn and PostgreSQL are stopped, nothing is left.
+    sys.exit(128 + signal.SIGTERM)
+
+
 def main(argv=None):
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     args = parse_args(sys.argv[1:] if argv is None else argv)
     missing = server.missing_prerequisites()
     if args.command == "check" or missing:

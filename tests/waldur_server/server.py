@@ -258,8 +258,8 @@ class Cluster:
             os.chown(self.directory, account.pw_uid, account.pw_gid)
             self._as = ["runuser", "-u", "postgres", "--"]
 
-    def _server_command(self, program, *args):
-        subprocess.run(self._as + [os.path.join(self.bindir, program)] + list(args), check=True,
+    def _server_command(self, program, *args, check=True):
+        subprocess.run(self._as + [os.path.join(self.bindir, program)] + list(args), check=check,
                        stdout=subprocess.DEVNULL)
 
     def start(self):
@@ -276,7 +276,8 @@ class Cluster:
         if not self.owned:
             return
         if self.running:
-            self._server_command("pg_ctl", "stop", "--pgdata", self.data, "--mode", "fast", "--wait")
+            # Not checked: a Ctrl-C reaches PostgreSQL too, which may have stopped already.
+            self._server_command("pg_ctl", "stop", "--pgdata", self.data, "--mode", "fast", "--wait", check=False)
             self.running = False
         shutil.rmtree(self.directory, ignore_errors=True)
 
