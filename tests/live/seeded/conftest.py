@@ -62,3 +62,15 @@ def seeded(waldur, small):
 def truth(waldur, small):
     """What Waldur's own code lets each user see, and its usage counts (oracle.py truth)."""
     return waldur.waldur_python(small.database, "oracle.py", "truth")
+
+
+# System volume sizes (MiB) the order rule is asked about: Waldur's smallest, the seeded images'
+# requirements, and one MiB below one of them.
+VOLUME_SIZES = (1024, 2048, 10239, 10240, 20480, 40960)
+
+
+@pytest.fixture(scope="session")
+def accepted(waldur, small):
+    """{(tenant uuid, flavor uuid, system volume size): image uuids} that InstanceSerializer.validate accepts."""
+    return {(row["tenant"], row["flavor"], row["system_volume_size"]): set(row["images"])
+            for row in waldur.waldur_python(small.database, "oracle.py", "accepts", *VOLUME_SIZES)}
