@@ -1,11 +1,13 @@
-"""Change images through Waldur's ORM, as Waldur's own OpenStack pull would: ``python change.py ACTION ...``.
+"""Change images through Waldur's ORM, as Waldur's own OpenStack pull would: ``python change.py``.
 
-  add NAME SETTINGS_NAME      a new image of those service settings, linked to none of its tenants
-  set UUID FIELD VALUE        set an integer field (min_disk, min_ram) of an image
-  remove UUID                 delete an image
+Reads one change per line on stdin, a JSON list, and answers each with the image as one JSON line
+(``{"uuid": ..., "name": ...}``), so that Django starts once for a whole test:
 
-Prints the image as JSON (``{"uuid": ..., "name": ...}``). Run by the live tests with Waldur's venv
-on a private database (server.py's ``LiveWaldur.waldur_python``).
+  ["add", NAME, SETTINGS_NAME]    a new image of those service settings, linked to none of its tenants
+  ["set", UUID, FIELD, VALUE]     set an integer field (min_disk, min_ram) of an image
+  ["remove", UUID]                delete an image
+
+Run by the live tests with Waldur's venv on a private database (server.py's ``LiveWaldur.orm_session``).
 """
 
 import json
@@ -21,7 +23,7 @@ from waldur_core.structure.models import ServiceSettings  # noqa: E402
 from waldur_openstack.models import Image  # noqa: E402
 
 
-def main(argv):
+def change(argv):
     action, arguments = (argv[0], argv[1:]) if argv else ("", [])
     if action == "add" and len(arguments) == 2:
         name, settings_name = arguments
@@ -35,9 +37,15 @@ def main(argv):
         image = Image.objects.get(uuid=arguments[0])
         image.delete()
     else:
-        sys.exit(__doc__)
-    json.dump({"uuid": uuidlib.UUID(str(image.uuid)).hex, "name": image.name}, sys.stdout)
+        sys.exit("change.py: unknown change %r\n%s" % (argv, __doc__))
+    return {"uuid": uuidlib.UUID(str(image.uuid)).hex, "name": image.name}
+
+
+def main():
+    for line in sys.stdin:
+        sys.stdout.write(json.dumps(change(json.loads(line))) + "\n")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

@@ -533,11 +533,18 @@ class LiveWaldur:
         return Served(self.info["datasets"][name]["url"], self.tokens, self.info["datasets"][name]["database"])
 
     def waldur_python(self, database, script, *args):
-        """Run ``script`` (oracle.py, change.py) with Waldur's Python on ``database``; its stdout as JSON."""
+        """Run ``script`` (oracle.py) with Waldur's Python on ``database``; its stdout as JSON."""
         completed = run_in_waldur(self.venv, self.cluster, database, self.state_dir, "python",
                                   os.path.join(HERE, script), *[str(arg) for arg in args],
                                   stdout=subprocess.PIPE)
         return json.loads(completed.stdout)
+
+    def orm_session(self, database):
+        """change.py on ``database``, started once: ``ask(action, *arguments)`` returns its answer; ``close()``."""
+        return OrmSession(subprocess.Popen(  # pylint: disable=consider-using-with  # closed by OrmSession.close
+            [os.path.join(self.venv, "bin", "python"), os.path.join(HERE, "change.py")],
+            env=waldur_environment(self.cluster, database, self.state_dir), cwd=HERE,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
 
     def private_database(self, name, dataset="small"):
         """A new database ``name`` restored from ``dataset``'s dump, for a test that changes data."""
@@ -548,6 +555,25 @@ class LiveWaldur:
         """A gunicorn (not started) serving ``database``: ``start()``, ``stop()``, ``start(port)`` again."""
         return Gunicorn(self.venv, self.cluster, database, self.state_dir,
                         os.path.join(self.state_dir, "gunicorn-%s.log" % database))
+
+
+class OrmSession:
+    """A running change.py: one JSON line per change asked, one per answer."""
+
+    def __init__(self, process):
+        self.process = process
+
+    def ask(self, *arguments):
+        self.process.stdin.write(json.dumps([str(argument) for argument in arguments]) + "\n")
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline()
+        if not answer:
+            raise RuntimeError("change.py exited with status %s on %r" % (self.process.wait(), arguments))
+        return json.loads(answer)
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait(STOP_SECONDS)
 
 
 class Served:

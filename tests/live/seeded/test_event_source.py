@@ -47,9 +47,18 @@ def private_waldur(waldur):
         waldur.cluster.drop_database("events")
 
 
-def test_exact_events_for_orm_changes_also_across_a_server_restart(waldur, private_waldur):
+@pytest.fixture
+def orm(waldur, private_waldur):  # pylint: disable=unused-argument  # private_waldur: its database exists
+    session = waldur.orm_session("events")
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def test_exact_events_for_orm_changes_also_across_a_server_restart(waldur, private_waldur, orm):
     def change(*arguments):
-        return asyncio.to_thread(waldur.waldur_python, "events", "change.py", *arguments)
+        return asyncio.to_thread(orm.ask, *arguments)
 
     async def scenario():
         queue = asyncio.Queue()
