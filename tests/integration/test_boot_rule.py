@@ -37,8 +37,8 @@ def images_kept(client, tenant_uuid, flavor, volumes):
     """{volume: uuids} that fits.flavor keeps with ``flavor`` in the tenant, through the client as the
     module calls it; no image at all when the flavor is not linked to the tenant (an error for us)."""
     try:
-        candidates, _size, described = apply_fit(client, ImageQuery(tenant_uuid=tenant_uuid),
-                                                  FlavorFit(flavor["uuid"], None, "fits."))
+        fit = FlavorFit(flavor["uuid"], None, "fits.")
+        candidates, _size, described = apply_fit(client, ImageQuery(tenant_uuid=tenant_uuid), fit)
         assert described["tenant_uuid"] == tenant_uuid
     except WaldurConfigError as exc:
         assert exc.option == "fits.flavor" and "not linked to tenant" in str(exc)

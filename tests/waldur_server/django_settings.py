@@ -8,6 +8,7 @@ database and the writable directory in the environment.
 
 import os
 
+from waldur_core.server import base_settings
 from waldur_core.server.base_settings import *  # noqa: F401,F403 pylint: disable=wildcard-import,unused-wildcard-import
 
 DEBUG = False
@@ -32,7 +33,7 @@ CELERY_TASK_ALWAYS_EAGER = True
 MEDIA_ROOT = os.path.join(os.environ["WALDUR_TEST_STATE_DIR"], "media")
 STATIC_ROOT = os.path.join(os.environ["WALDUR_TEST_STATE_DIR"], "static")
 
-REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ("rest_framework.renderers.JSONRenderer",)  # noqa: F405
+REST_FRAMEWORK = dict(base_settings.REST_FRAMEWORK, DEFAULT_RENDERER_CLASSES=("rest_framework.renderers.JSONRenderer",))
 
 LOGGING = {
     "version": 1,

@@ -153,7 +153,7 @@ def seed_instances(images, tenants, clouds):
               Instance.RuntimeStates.ERROR)
     flavor_names = {cloud: [f.name for f in Flavor.objects.filter(settings=cloud)] for cloud in clouds.values()}
     popular = [i for i in images if i.name in ("ubuntu-22.04", "debian-12", "{{ lookup('pipe', 'id') }}")]
-    chosen = [RNG.choice(popular) for _ in range(25)] + [RNG.choice(images) for _ in range(40)]
+    chosen = RNG.choices(popular, k=25) + RNG.choices(images, k=40)
     for number, picked in enumerate(chosen):
         candidates = [t for t in tenants if t.service_settings == picked.settings]
         boot(number, RNG.choice(candidates), picked.name, states[number % len(states)],

@@ -5,7 +5,7 @@ Building (``prepare``) makes, under ``.cache/waldur-server/`` (``WALDUR_SERVER_C
     3.10/3.11 venv; the key hashes the pins and the source commit.
   - ``db-<key>-small.dump`` and ``db-<key>-large.dump``: ``pg_dump -Fc`` of the migrated database
     with seed.py's small and large data; the key hashes the commit and the files that shape the
-    data (seed.py, users.py, django_settings.py). ``migrated-<commit>.dump`` keeps the 330
+    data (seed.py, hostile.py, users.py, django_settings.py). ``migrated-<commit>.dump`` keeps the 330
     migrations (3 minutes) across changes of the seed.
 Running (``WaldurServer``) starts a private PostgreSQL cluster in a temporary directory (Unix
 socket only, no TCP port, so it never meets a system cluster), restores the dumps and serves each
@@ -346,8 +346,8 @@ def ensure_dumps(venv, cluster, state_dir):
     dumps = dump_paths(commit)
     if all(os.path.exists(path) for path in dumps.values()):
         return dumps
-    migrated = os.path.join(CACHE_DIR, "migrated-%s-%s.dump" % (
-        commit[:12], _digest(_read(os.path.join(HERE, "django_settings.py")))))
+    # Migrations depend on the source only (its INSTALLED_APPS come from Waldur's base settings).
+    migrated = os.path.join(CACHE_DIR, "migrated-%s.dump" % commit[:12])
     started = time.monotonic()
     if os.path.exists(migrated):
         cluster.restore(migrated, "migrated")
@@ -491,8 +491,8 @@ class WaldurServer:
         self.info_path = os.path.join(self.state_dir, "server.json")
         with open(self.info_path, "w", encoding="utf-8") as handle:
             json.dump(self.info, handle, indent=1)
-        log("serving %s in %ds" % (", ".join("%s at %s" % (n, s.url) for n, s in self.servers.items()),
-                                    time.monotonic() - started))
+        served = ", ".join("%s at %s" % (name, server.url) for name, server in self.servers.items())
+        log("serving %s in %ds" % (served, time.monotonic() - started))
         return self
 
     def stop(self):

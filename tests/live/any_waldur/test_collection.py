@@ -119,7 +119,7 @@ def test_event_source_reports_every_image_of_its_first_listing(target):
         args = {"api_url": target.url, "api_token": target.tokens["operator"], "emit_existing": True, "interval": 3600}
         task = asyncio.create_task(runpy.run_path(SOURCE_PATH)["main"](queue, args))
         try:
-            return [await next_event(queue) for _ in range(total)]
+            return [await next_event(queue) for _number in range(total)]
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
