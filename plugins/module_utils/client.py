@@ -11,7 +11,6 @@ subclasses and each front (module, inventory, lookup) turns them into its own fa
 from __future__ import annotations
 
 import json
-import math
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 
@@ -40,6 +39,7 @@ from ansible_collections.waldur.cloud.plugins.module_utils.errors import (
     WaldurResponseError,
     WaldurServerError,
 )
+from ansible_collections.waldur.cloud.plugins.module_utils.listing import Listing, Page
 from ansible_collections.waldur.cloud.plugins.module_utils.retries import RetryPolicy, format_seconds, parse_retry_after
 
 # The collection's version, as in galaxy.yml (a unit test holds them equal).
@@ -47,21 +47,7 @@ COLLECTION_VERSION = "0.1.0"
 USER_AGENT = "waldur.cloud-ansible/%s" % COLLECTION_VERSION
 
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
-# How often a listing is restarted when the server's total changes while it is read.
-LISTING_ATTEMPTS = 3
 SNIPPET_LENGTH = 200
-
-
-class Page:
-    """One page of a list: its items, the total the server announced, and whether it links a next page.
-
-    ``has_next`` is None when the response had no ``Link`` header (a proxy may strip it).
-    """
-
-    def __init__(self, items, total, has_next=None):
-        self.items = items
-        self.total = total
-        self.has_next = has_next
 
 
 def _has_next(headers):
@@ -191,7 +177,7 @@ class WaldurClient:
         return payload
 
     def get_page(self, path, params=(), page=1, page_size=None):
-        """GET one page of a list: a JSON array of objects with its X-Result-Count total."""
+        """GET one page of a list (``page_size`` objects, the client's by default) with its X-Result-Count total."""
         query = list(params) + [("page_size", page_size or self.page_size)]
         if page > 1:
             query.append(("page", page))
@@ -214,73 +200,15 @@ class WaldurClient:
                 "checked for completeness" % (url, count), url=url)
         return Page(payload, total, _has_next(headers))
 
-    def list_all(self, path, params=(), fields=(), key="uuid"):
-        """Every object of a list, in server order, checked against the announced total.
+    def list_all(self, path, params=(), fields=(), key="uuid", order=None):
+        """Every object of a list, in server order, exactly the announced total of distinct ``key`` values.
 
-        Pages after the first are fetched in parallel (``max_workers``). The list is complete only
-        if every page announces the same total, holds the objects that total implies, and links a
-        next page exactly when it is not the last (the ``Link`` header is read, never followed). An
-        object that a shifting page boundary repeats is dropped (by ``key``). If any check fails,
-        because the list changed while it was read or a proxy mangled a page, the listing starts
-        again, a bounded number of times; one that never settles fails rather than returning part.
+        Pages after the first are fetched in parallel (``max_workers``); ``order`` (a ListOrder) says
+        how the server sorts the list, so that objects its unstable order among ties repeated and
+        missed can be fetched on their own (listing.py). Without it the order is total, and a
+        repeated object means the list changed while it was read.
         """
-        params = list(params) + [("field", name) for name in fields]
-        problem = None
-        for _attempt in range(LISTING_ATTEMPTS):
-            first = self.get_page(path, params, 1)
-            page_count = max(1, math.ceil(first.total / self.page_size))
-            later = self.fetch_concurrently({number: lambda number=number: self._later_page(path, params, number)
-                                             for number in range(2, page_count + 1)})
-            pages = [first] + [later[number] for number in range(2, page_count + 1)]
-            problem = self._paging_problem(pages)
-            if problem is None:
-                merged = self._merge(pages, key)
-                if len(merged) == first.total:
-                    return merged
-                problem = "%d objects were repeated across pages, so as many were missed" % (first.total - len(merged))
-            self.log("listing %s again: %s" % (self.url_for(path, params), problem))
-        raise WaldurResponseError("the list at %s could not be read consistently in %d attempts (it kept changing, or "
-                                  "a proxy alters the answers): %s" % (self.url_for(path, params), LISTING_ATTEMPTS, problem),
-                                  url=self.url_for(path, params))
-
-    def _later_page(self, path, params, number):
-        """Page ``number`` (> 1), or None when the server says it does not exist (the list shrank)."""
-        try:
-            return self.get_page(path, params, number)
-        except WaldurNotFoundError:
-            return None
-
-    def _paging_problem(self, pages):
-        total = pages[0].total
-        for number, page in enumerate(pages, start=1):
-            if page is None:
-                return "page %d, one of the %d pages a total of %d makes, no longer exists" % (number, len(pages), total)
-            if page.total != total:
-                return "the total changed from %d to %d while reading page %d" % (total, page.total, number)
-            expected = max(min(self.page_size, total - (number - 1) * self.page_size), 0)
-            if len(page.items) != expected:
-                return "page %d has %d objects where %d were announced" % (number, len(page.items), expected)
-            last = number == len(pages)
-            if page.has_next is not None and page.has_next == last:
-                if last:
-                    return "page %d, the last for a total of %d, links a next page (the total is wrong)" % (number, total)
-                return "page %d links no next page although a total of %d makes %d pages" % (number, total, len(pages))
-        return None
-
-    @staticmethod
-    def _merge(pages, key):
-        """Concatenate pages, dropping an object that a shifting page boundary repeated."""
-        seen = set()
-        merged = []
-        for page in pages:
-            for item in page.items:
-                identity = item.get(key)
-                if identity is not None:
-                    if identity in seen:
-                        continue
-                    seen.add(identity)
-                merged.append(item)
-        return merged
+        return Listing(self, path, order, key).read(list(params) + [("field", name) for name in fields])
 
     def fetch_concurrently(self, requests_by_name):
         """``{name: result}`` of ``{name: request}`` (calls without arguments that make requests on this client),

@@ -16,7 +16,14 @@ from __future__ import annotations
 import re
 
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError, WaldurServerError
-from ansible_collections.waldur.cloud.plugins.module_utils.images import SettingsAndTenants, name_params, normalize_uuid, retrieve
+from ansible_collections.waldur.cloud.plugins.module_utils.images import (
+    SettingsAndTenants,
+    name_params,
+    normalize_uuid,
+    retrieve,
+    settings_uuid_of,
+)
+from ansible_collections.waldur.cloud.plugins.module_utils.listing import ListOrder
 from ansible_collections.waldur.cloud.plugins.module_utils.selection import check_selection, parse_size
 
 FLAVORS_PATH = "openstack-flavors/"
@@ -25,6 +32,12 @@ DIMENSIONS = ("cores", "ram", "disk")
 LOOKUPS = {"": "", "_min": "__gte", "_max": "__lte"}
 RANGE_OPTIONS = tuple(dimension + suffix for dimension in DIMENSIONS for suffix in LOOKUPS)
 FLAVOR_SORT_KEYS = ("name", "cores", "ram", "disk")
+# The server sorts by settings name, then these. A flavor shows its settings by uuid only: two
+# settings of one name tie too, and are then told apart by the partition by settings.
+FLAVOR_ORDER = ListOrder(
+    "flavors", tie_key=lambda flavor: (settings_uuid_of(flavor),) + tuple(flavor.get(dimension) for dimension in DIMENSIONS),
+    narrow=lambda tie: None if None in tie else [("settings_uuid", tie[0])] + [(d, str(v)) for d, v in zip(DIMENSIONS, tie[1:])],
+    partition=("settings_uuid", settings_uuid_of))
 # PostgreSQL reads "{" and a digit as the start of a bound and rejects one left open, which Python takes literally.
 _OPEN_BOUND = re.compile(r"(?<!\\)\{[0-9]+(?:,[0-9]*)?(?![0-9,}])")
 
@@ -157,7 +170,8 @@ class FlavorQuery:
         settings_uuid = directory.resolve_settings(self.settings, "settings") if self.settings is not None else self.settings_uuid
         tenant_uuid = directory.resolve_tenant(self.tenant, "tenant") if self.tenant is not None else self.tenant_uuid
         try:
-            flavors = client.list_all(FLAVORS_PATH, self.server_params(settings_uuid, tenant_uuid))
+            flavors = client.list_all(FLAVORS_PATH, self.server_params(settings_uuid, tenant_uuid),
+                                      order=directory.ordered(FLAVOR_ORDER))
         except WaldurServerError as exc:
             if self.name_iregex and exc.status == 500:
                 raise WaldurConfigError("name_iregex", "the server failed on the regular expression %r (%s); simplify it "

@@ -11,6 +11,7 @@ import re
 from urllib.parse import urlsplit
 
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError, WaldurNotFoundError
+from ansible_collections.waldur.cloud.plugins.module_utils.listing import ListOrder
 
 IMAGES_PATH = "openstack-images/"
 SETTINGS_PATH = "service-settings/"
@@ -53,6 +54,22 @@ def settings_uuid_of(image):
     return uuid_in_url(image.get("settings") or "", "service-settings")
 
 
+def narrow_to_name(name):
+    """Query parameters that select the objects named ``name`` (a superset when the server would strip it), or None."""
+    if not isinstance(name, str) or not name.strip():
+        return None
+    return name_params(None, name)
+
+
+# Images and tenants are sorted by name alone; the service settings split any listing of either.
+IMAGE_ORDER = ListOrder("images", tie_key=lambda image: image.get("name"), narrow=narrow_to_name,
+                        partition=("settings_uuid", settings_uuid_of))
+# With show_duplicate_names the server ignores every filter: ties can only be read again, other page sizes cutting them elsewhere.
+DUPLICATES_ORDER = ListOrder("images", tie_key=IMAGE_ORDER.tie_key)
+TENANT_ORDER = ListOrder("tenants", tie_key=lambda tenant: tenant.get("name"), narrow=narrow_to_name,
+                         partition=("service_settings_uuid", lambda tenant: tenant.get("service_settings_uuid")))
+
+
 class SettingsAndTenants:
     """The service settings and tenants visible to the user, fetched once, only safe fields.
 
@@ -72,7 +89,7 @@ class SettingsAndTenants:
         if settings and self._listed_settings is None:
             wanted["settings"] = lambda: self.client.list_all(SETTINGS_PATH, [("type", "OpenStack")], fields=SETTINGS_FIELDS)
         if (settings or tenants) and self._tenants is None:
-            wanted["tenants"] = lambda: self.client.list_all(TENANTS_PATH, fields=TENANT_FIELDS)
+            wanted["tenants"] = lambda: self.client.list_all(TENANTS_PATH, fields=TENANT_FIELDS, order=TENANT_ORDER)
         results = self.client.fetch_concurrently(wanted)
         self._listed_settings = results.get("settings", self._listed_settings)
         self._tenants = results.get("tenants", self._tenants)
@@ -94,6 +111,10 @@ class SettingsAndTenants:
     @property
     def settings(self):
         return self.load(settings=True, tenants=True)._settings
+
+    def ordered(self, order):
+        """``order`` split, when it must be, by every service settings visible to the user."""
+        return order.with_partition_values(lambda: [row["uuid"] for row in self.settings])
 
     @property
     def tenants(self):
@@ -197,10 +218,10 @@ class ImageQuery:
             tenant_uuid = directory.resolve_tenant(self.tenant, "tenant")
         local = self._local_filter(settings_uuid)
         if self.show_duplicate_names:
-            params = [("show_duplicate_names", "true")]
+            images = client.list_all(IMAGES_PATH, [("show_duplicate_names", "true")], order=DUPLICATES_ORDER)
         else:
-            params = self._server_params(settings_uuid, tenant_uuid)
-        images = client.list_all(IMAGES_PATH, params)
+            images = client.list_all(IMAGES_PATH, self._server_params(settings_uuid, tenant_uuid),
+                                     order=directory.ordered(IMAGE_ORDER))
         return [image for image in images if local(image)] if local else images
 
     def _server_params(self, settings_uuid, tenant_uuid):

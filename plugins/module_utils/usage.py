@@ -12,6 +12,7 @@ zeroes every count. So every request here names real OpenStack service settings,
 from __future__ import annotations
 
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
+from ansible_collections.waldur.cloud.plugins.module_utils.listing import ListOrder
 from ansible_collections.waldur.cloud.plugins.module_utils.images import (
     IMAGES_PATH,
     ImageQuery,
@@ -21,6 +22,8 @@ from ansible_collections.waldur.cloud.plugins.module_utils.images import (
 from ansible_collections.waldur.cloud.plugins.module_utils.selection import ORDERS, check_choice
 
 USAGE_PATH = IMAGES_PATH + "usage_stats/"
+# Rows come in no order (SELECT DISTINCT without ORDER BY) and no filter narrows them.
+USAGE_ORDER = ListOrder("usage rows")
 RUNNING = "running_instances_count"
 CREATED = "created_instances_count"
 USAGE_SORT_KEYS = {
@@ -102,7 +105,7 @@ class UsageReport:
         directory = directory or SettingsAndTenants(client)
         providers = self.providers(directory)
         params = [("service_provider", row["uuid"]) for row in providers]
-        wanted = {"usage": lambda: client.list_all(USAGE_PATH, params, key="name")}
+        wanted = {"usage": lambda: client.list_all(USAGE_PATH, params, key="name", order=USAGE_ORDER)}
         if self.include_images:
             wanted["images"] = lambda: ImageQuery(show_duplicate_names=True, name_exact=self.name_exact).run(client, directory)
         results = client.fetch_concurrently(wanted)

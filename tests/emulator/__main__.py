@@ -33,6 +33,10 @@ def parse_args(argv=None):
     parser.add_argument("--tenants", type=int, default=12, help="tenants to generate (default 12)")
     parser.add_argument("--settings", type=int, default=3, help="OpenStack service settings to generate (default 3)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    parser.add_argument("--names", type=int, help="draw the generated images' names from this many (long runs of equal names)")
+    parser.add_argument("--stable-ties", action="store_true",
+                        help="serve equal sort keys in one stable order; by default their page order is as unstable as "
+                             "the real server's (see ordering.py)")
     parser.add_argument("--latency-ms", type=float, default=0, help="delay added to every API response, in ms")
     parser.add_argument("--dataset", help="serve this data set file (dump format) instead of generating one")
     parser.add_argument("--dump-dataset", help="write the served data set with its truth to this file, before serving")
@@ -70,10 +74,11 @@ def main(argv=None):
     if args.dataset:
         dataset = load_dataset(args.dataset)
     else:
-        dataset = generate_dataset(images=args.images, tenants=args.tenants, settings=args.settings, seed=args.seed)
+        dataset = generate_dataset(images=args.images, tenants=args.tenants, settings=args.settings, seed=args.seed,
+                                   names=args.names)
     emulator = WaldurEmulator(dataset, port=args.port, host=args.host, latency_ms=args.latency_ms,
                               legacy_fields=args.legacy_fields, server_version=args.server_version, verbose=args.verbose,
-                              tls_cert=args.tls_cert, tls_key=args.tls_key)
+                              tls_cert=args.tls_cert, tls_key=args.tls_key, unstable_ties=not args.stable_ties)
     for spec in args.fault:
         try:
             emulator.add_fault(**spec)

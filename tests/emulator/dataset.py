@@ -92,7 +92,8 @@ SPECIAL_NAMES = (
 
 # Flavor catalogues: (name, cores, ram MiB, disk MiB, linked to tenants).  The first three
 # settings get the recorded shapes: a name reused with other specs on another cloud, a
-# boot-from-volume flavor (disk 0), a flavor linked to no tenant and a hostile name.
+# boot-from-volume flavor (disk 0), a flavor linked to no tenant, a hostile name and flavors
+# equal on every field the server sorts by.
 FLAVOR_CATALOGUES = (
     (("m1.tiny", 1, 512, 1024, True), ("{{ lookup('pipe', 'id') }}", 1, 1024, 10240, True),
      ("m1.small", 1, 2048, 20480, True), ("m1.medium", 2, 4096, 40960, True), ("v1.bfv.large", 4, 8192, 0, True),
@@ -100,7 +101,9 @@ FLAVOR_CATALOGUES = (
     (("m1.tiny", 1, 512, 1024, True), ("v1.bfv.small", 1, 2048, 0, True), ("m1.small", 2, 1024, 10240, True),
      ("m1.medium", 2, 4096, 40960, True), ("m1.large", 4, 8192, 81920, True), ("c1.compute", 16, 32768, 40960, True)),
     (("m1.small", 2, 1024, 10240, True), ("m1.medium", 2, 4096, 40960, True), ("r1.memory", 4, 131072, 81920, True),
-     ("hpc large \u2014 64 GiB", 16, 65536, 204800, True)),
+     ("hpc large \u2014 64 GiB", 16, 65536, 204800, True),
+     # Newer versions of a flavor with the same specs: a tie in the server's order.
+     ("m1.medium.v2", 2, 4096, 40960, True), ("m1.medium.v3", 2, 4096, 40960, True)),
 )
 GENERIC_FLAVORS = (("m1.small", 1, 2048, 20480, True), ("m1.medium", 2, 4096, 40960, True),
                    ("m1.large", 4, 8192, 81920, True))
@@ -157,7 +160,8 @@ def _sub_rng(main):
 class _Builder:
     """Builds one data set; kept as a class so the pieces share the random streams."""
 
-    def __init__(self, images, tenants, settings, seed):
+    def __init__(self, images, tenants, settings, seed, names=None):
+        self.n_names = names
         self.n_images = max(0, int(images))
         self.n_tenants = max(0, int(tenants))
         self.n_settings = max(1, int(settings))
@@ -347,6 +351,10 @@ class _Builder:
                 src = images[_below(rng, len(images))]
                 sidx = settings_index[src["settings_uuid"]]
                 images.append(self._make_image(rng, idrng, src["name"], sidx, self._mode(rng), {}))
+            elif self.n_names:
+                number = _below(rng, self.n_names)
+                images.append(self._make_image(rng, idrng, "%s-v%d" % (DISTROS[number % len(DISTROS)], number),
+                                               _below(rng, nset), self._mode(rng), {}))
             else:
                 base = DISTROS[_below(rng, len(DISTROS))]
                 if rng.random() < 0.75:
@@ -453,9 +461,12 @@ class _Builder:
         return names[_below(self.rng_flavors, len(names))] if names else None
 
 
-def generate_dataset(images=700, tenants=12, settings=3, seed=1):
-    """Build a deterministic data set (dict in the dump format, truth included)."""
-    dataset = _Builder(images, tenants, settings, seed).build()
+def generate_dataset(images=700, tenants=12, settings=3, seed=1, names=None):
+    """Build a deterministic data set (dict in the dump format, truth included).
+
+    ``names``: draw the generated images' names from that many, as clouds with many versions and
+    copies of each image have them (long runs of equal names in the server's order)."""
+    dataset = _Builder(images, tenants, settings, seed, names).build()
     return with_truth(dataset, trusted=True)
 
 

@@ -42,12 +42,27 @@ def flavor_dict(flavor, prefix):
     }
 
 
-def default_order(snap, flavors):
-    """Settings name, cores, ram, disk; the uuid settles the ties the server leaves undefined."""
+def _default_key(snap):
+    """The server's default sort key: settings name, cores, ram, disk."""
     def key(flavor):
         sett = snap.settings.get(flavor["settings_uuid"], {})
-        return (sett.get("name", ""), flavor["cores"], flavor["ram"], flavor["disk"], flavor["uuid"])
-    return sorted(flavors, key=key)
+        return (sett.get("name", ""), flavor["cores"], flavor["ram"], flavor["disk"])
+    return key
+
+
+def default_order(snap, flavors):
+    """Settings name, cores, ram, disk; the uuid settles the ties the server leaves undefined."""
+    key = _default_key(snap)
+    return sorted(flavors, key=lambda flavor: (key(flavor), flavor["uuid"]))
+
+
+def tie_key(snap, request):
+    """What a list request is sorted by (its ``o`` fields, else the default key): equal keys are ties."""
+    terms = _ordering(request.params.get("o", ""), {})
+    if terms:
+        fields = [term.lstrip("-") for term in terms]
+        return lambda flavor: tuple(flavor[field] for field in fields)
+    return _default_key(snap)
 
 
 def visible_flavors(snap, user):

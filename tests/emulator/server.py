@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlparse, urls
 
 from . import flavors as flavor_rules
 from . import routes
+from .ordering import page_slice, query_key
 from .dataset import generate_dataset
 from .faults import ANSWER_KINDS, BODY_KINDS, DATA_KINDS, Fault, check_spec
 from .store import DEFAULT_SERVER_VERSION, LEGACY_SERVER_VERSION, TENANT_FIELDS, SETTINGS_FIELDS, Store, dumps, hex_uuid
@@ -33,6 +34,20 @@ CONTROL_PREFIX = "/__emulator__/"
 REQUEST_LOG_SIZE = 100000  # requests kept in ``WaldurEmulator.requests`` (the counts are never capped)
 SETTINGS_TYPES = ("OpenStack", "OpenStackTenant", "SLURM", "Remote", "Azure", "Rancher", "VMware")
 MISSING_CREDENTIALS = "Authentication credentials were not provided."
+# usage_stats rows have no order; the planner picks one of this many (ordering.py).
+USAGE_PLANS = 2
+
+
+def _name_of(obj):
+    return obj["name"]
+
+
+def _uuid_of(obj):
+    return obj["uuid"]
+
+
+def _unordered(_obj):
+    return None
 
 
 class ApiError(Exception):
@@ -152,8 +167,16 @@ class _Paginated:
 class Api:
     """The request -> (status, headers, body) logic, independent of the socket layer."""
 
-    def __init__(self, store):
+    def __init__(self, store, unstable_ties=True):
         self.store = store
+        self.unstable_ties = unstable_ties
+
+    def page_of(self, request, objects, tie_key, identity, plans=None):
+        """(the page ``request`` asks for, its objects); ties ordered as the real server orders them."""
+        page = _Paginated(request, len(objects))
+        if not self.unstable_ties:
+            return page, objects[page.start:page.stop]
+        return page, page_slice(objects, page.start, page.stop, tie_key, identity, query_key(request), plans)
 
     # ------------------------------------------------------------ dispatch
     def handle(self, request):
@@ -320,9 +343,9 @@ class Api:
     def image_list(self, snap, request):
         dup, cons = self.image_constraints(snap, request)
         images = snap.filter_images(request.user, dup, cons)
-        page = _Paginated(request, len(images))
+        page, shown = self.page_of(request, images, _name_of, _uuid_of)
         prefix = request.prefix
-        frags = [snap.image_fragment(img, prefix) for img in images[page.start:page.stop]]
+        frags = [snap.image_fragment(img, prefix) for img in shown]
         return 200, page.headers(), b"[" + b",".join(frags) + b"]"
 
     def image_detail(self, snap, request, raw_uuid):
@@ -336,8 +359,8 @@ class Api:
     def usage_stats(self, snap, request):
         providers, shared = self.usage_params(request)
         rows = snap.usage_rows(providers, shared)
-        page = _Paginated(request, len(rows))
-        return 200, page.headers(), b"[" + b",".join(rows[page.start:page.stop]) + b"]"
+        page, shown = self.page_of(request, rows, _unordered, bytes, USAGE_PLANS)
+        return 200, page.headers(), b"[" + b",".join(shown) + b"]"
 
     @staticmethod
     def usage_params(request):
@@ -366,9 +389,9 @@ class Api:
             flavors = flavor_rules.filtered(snap, request, self.settings_url_constraint)
         except ValueError as err:
             raise ApiError(400, err.args[0]) from None
-        page = _Paginated(request, len(flavors))
+        page, shown = self.page_of(request, flavors, flavor_rules.tie_key(snap, request), _uuid_of)
         prefix = request.prefix
-        return 200, page.headers(), dumps([flavor_rules.flavor_dict(f, prefix) for f in flavors[page.start:page.stop]])
+        return 200, page.headers(), dumps([flavor_rules.flavor_dict(f, prefix) for f in shown])
 
     def flavor_detail(self, snap, request, raw_uuid):
         hexed = hex_uuid(raw_uuid)
@@ -379,8 +402,8 @@ class Api:
 
     def flavor_usage_stats(self, snap, request):
         rows = flavor_rules.usage_rows(snap, *self.usage_params(request))
-        page = _Paginated(request, len(rows))
-        return 200, page.headers(), dumps(rows[page.start:page.stop])
+        page, shown = self.page_of(request, rows, _unordered, _name_of, USAGE_PLANS)
+        return 200, page.headers(), dumps(shown)
 
     # ------------------------------------------------------ tenants/settings
     @staticmethod
@@ -421,9 +444,13 @@ class Api:
         wanted = set(fields)
         return {key: obj[key] for key in order if key in wanted and key in obj}
 
-    def _page_body(self, request, objects, order):
-        page = _Paginated(request, len(objects))
-        body = dumps([self._select(request, obj, order) for obj in objects[page.start:page.stop]])
+    def _page_body(self, request, objects, order, tie_key=None):
+        if tie_key is None:
+            page = _Paginated(request, len(objects))
+            shown = objects[page.start:page.stop]
+        else:
+            page, shown = self.page_of(request, objects, tie_key, _uuid_of)
+        body = dumps([self._select(request, obj, order) for obj in shown])
         return 200, page.headers(), body
 
     def tenant_list(self, snap, request):
@@ -443,7 +470,7 @@ class Api:
                 if project.get("customer_uuid") != filters["customer_uuid"]:
                     continue
             tenants.append(snap.tenant_dict(tenant, request.prefix))
-        return self._page_body(request, tenants, TENANT_FIELDS)
+        return self._page_body(request, tenants, TENANT_FIELDS, _name_of)
 
     def tenant_detail(self, snap, request, raw_uuid):
         hexed = hex_uuid(raw_uuid)
@@ -759,14 +786,14 @@ class WaldurEmulator:
     """
 
     def __init__(self, dataset=None, port=0, latency_ms=0, legacy_fields=False, host="127.0.0.1",
-                 server_version=None, verbose=False, tls_cert=None, tls_key=None, ssl_context=None):
+                 server_version=None, verbose=False, tls_cert=None, tls_key=None, ssl_context=None, unstable_ties=True):
         if dataset is None:
             dataset = generate_dataset()
         if server_version is None:
             server_version = LEGACY_SERVER_VERSION if legacy_fields else DEFAULT_SERVER_VERSION
         self.server_version = server_version
         self.store = Store(dataset, server_version=server_version)
-        self.api = Api(self.store)
+        self.api = Api(self.store, unstable_ties)
         self.host = host
         self.port = port
         self.latency_ms = latency_ms

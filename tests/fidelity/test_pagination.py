@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
 
@@ -126,3 +126,62 @@ def test_head_returns_the_get_headers_without_body(emu, path):
 def test_head_of_an_invalid_page_is_404(emu):
     reply = staff_get(emu, BASE + "?page=9999", method="HEAD")
     assert reply.status == 404 and reply.body == b""
+
+
+def walk(emu, path, page_size):
+    """The items of a plain page walk (what Waldur's generated module returns) and the pages' totals."""
+    items, replies = fetch_all(emu.url, path + ("&" if "?" in path else "?") + "page_size=%d" % page_size, emu.tokens["staff"])
+    return items, {reply.count for reply in replies}
+
+
+@pytest.mark.parametrize("page_size", [7, 10])
+def test_a_plain_page_walk_repeats_and_misses_images_among_equal_names(unstable_emu, dataset700, page_size):
+    truth = dataset700["visibility"]["staff"]["default_list"]
+    items, totals = walk(unstable_emu, BASE, page_size)
+    uuids = [item["uuid"] for item in items]
+    repeated = len(uuids) - len(set(uuids))
+    missed = len(set(truth) - set(uuids))
+    assert totals == {len(truth)} and len(uuids) == len(truth)
+    # As on the real server: as many repeated as missed, and the same wrong answer every time.
+    assert repeated == missed > 0
+    assert [item["uuid"] for item in walk(unstable_emu, BASE, page_size)[0]] == uuids
+
+
+def test_only_the_order_among_equal_names_is_unstable(unstable_emu, emu):
+    stable, _totals = walk(emu, BASE, 10)
+    unstable, _totals = walk(unstable_emu, BASE, 10)
+    assert [item["name"] for item in unstable] == [item["name"] for item in stable]
+    assert len({item["name"] for item in stable}) < len(stable)
+
+
+def test_a_tie_group_on_one_page_is_complete(unstable_emu, emu, dataset700):
+    names = [item["name"] for item in walk(emu, BASE, 300)[0]]
+    name = max(set(names), key=names.count)
+    path = BASE + "?name_exact=" + quote(name)
+    alone = [item["uuid"] for item in walk(unstable_emu, path, 300)[0]]
+    assert len(alone) == names.count(name) > 1
+    assert sorted(alone) == sorted(item["uuid"] for item in walk(emu, path, 300)[0])
+
+
+def test_order_depends_on_offset_plus_limit_only(unstable_emu):
+    # page 2 of 5 and page 1 of 10 end at the same row: the same top-N sort, so the same tie order.
+    second_of_five = staff_get(unstable_emu, BASE + "?page=2&page_size=5").json()
+    first_of_ten = staff_get(unstable_emu, BASE + "?page_size=10").json()
+    assert second_of_five == first_of_ten[5:]
+
+
+@pytest.mark.parametrize("path", ["/api/openstack-flavors/", "/api/openstack-tenants/"])
+def test_flavors_and_tenants_are_unstable_among_equal_sort_keys(unstable_emu, emu, path):
+    truth = {item["uuid"] for item in walk(emu, path, 300)[0]}
+    seen = [item["uuid"] for item in walk(unstable_emu, path, 1)[0]]
+    assert len(seen) == len(truth)
+    assert set(seen) != truth
+
+
+def test_usage_stats_rows_come_in_an_order_that_depends_on_the_page(unstable_emu, emu):
+    providers = "&".join("service_provider=" + row["uuid"] for row in walk(emu, "/api/service-settings/?type=OpenStack", 300)[0])
+    path = "/api/openstack-images/usage_stats/?" + providers
+    truth = {row["name"] for row in walk(emu, path, 300)[0]}
+    seen = [row["name"] for row in walk(unstable_emu, path, 7)[0]]
+    assert len(seen) == len(truth)
+    assert set(seen) != truth

@@ -206,6 +206,8 @@ def test_duplicate_names_never_merge_hosts(emulator, truth, tmp_path):
     # One more listing than the default plan: the duplicates, then the default list to know whose tenants are known.
     budget = expected_budget(truth, "staff", everything)
     budget[IMAGES] += math.ceil(len(default) / 300)
+    # The server ignores every filter with duplicates, so ties it garbled are read again with another page size.
+    assert budget[IMAGES] <= counts.pop(IMAGES) <= budget.pop(IMAGES) + 2 * math.ceil(len(everything) / 299)
     assert counts == budget
     older = [u for u in everything if truth.images[u]["name"] == "ubuntu-22.04" and u not in default]
     assert older, "the data set has older ubuntu-22.04 images"
