@@ -112,7 +112,7 @@ def comparable(path, body, complete):
             runs.append((key, [item]))
     shaped = [(json.dumps(key), sorted(json.dumps(item, sort_keys=True) for item in items)) for key, items in runs]
     if not complete:
-        for index in (0, len(shaped) - 1):
+        for index in (0, len(shaped) - 1) if len(shaped) > 1 else (0,):
             shaped[index] = (shaped[index][0], len(shaped[index][1]))
     return shaped
 
