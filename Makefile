@@ -2,8 +2,8 @@
 # One stage of `make test` alone: `make pytest`, `make molecule`, ... (the stage names of
 # scripts/test.sh); several: ONLY="pytest molecule" make test; fewer: SKIP="sanity-2.16 docs" make test.
 STAGES := changelog nox ansible-lint pytest pytest-2.21 sanity-2.19 units-2.19 sanity-2.21 units-2.21 \
-          sanity-2.16 units-2.16 examples examples-2.21 molecule galaxy ee
-.PHONY: setup setup-main demo test docs bench clean $(STAGES)
+          sanity-2.16 units-2.16 examples examples-2.21 molecule galaxy ee real-server
+.PHONY: setup setup-main demo test test-live docs bench clean $(STAGES)
 
 setup:
 	@bash scripts/setup.sh
@@ -19,6 +19,11 @@ test: setup
 
 $(STAGES): setup
 	@ONLY=$@ bash scripts/test.sh
+
+# Does this collection work against my Waldur? Read-only checks against WALDUR_API_URL with
+# WALDUR_API_TOKEN (docs/guides/live-tests.md).
+test-live: setup-main
+	@bash scripts/test-live.sh
 
 # The documentation site, offline: docs/build/html/index.html.
 docs: setup-main

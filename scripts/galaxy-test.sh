@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The collection as users get it: `ansible-galaxy collection build` from this working tree (with
 # its .venv, caches and build outputs, which build_ignore in galaxy.yml must keep out), a check of
-# what the tarball holds, `ansible-galaxy collection install` into a fresh collections path, and
+# what the tarball holds, galaxy-importer (what Galaxy runs on upload) without a warning,
+# `ansible-galaxy collection install` into a fresh collections path, and
 # then ansible-doc and a playbook against the emulator with ANSIBLE_COLLECTIONS_PATH pointing
 # only at that path, so nothing can come from the checkout.
 set -euo pipefail
@@ -19,7 +20,7 @@ tar -tzf "$tarball" | sed 's|^\./||' | sort > "$tmp/files"
 echo "galaxy: built $(basename "$tarball"): $(wc -l < "$tmp/files") entries, $(du -k "$tarball" | cut -f1) KiB"
 
 # Nothing local or generated.
-junk='(^|/)(\.venv[^/]*|\.nox|\.cache|\.ansible|\.pytest_cache|\.hypothesis|__pycache__|\.git|\.ci)(/|$)|\.pyc$|\.tar\.gz$|^tests/output/|^bench/|^docs/build/|^docs/rst/|^scripts/|^Makefile$|^ansible\.cfg$|^noxfile\.py$|^antsibull-nox\.toml$|^requirements-(dev|test-).*\.txt$|^changelogs/\.plugin-cache\.yaml$'
+junk='(^|/)(\.venv[^/]*|\.nox|\.cache|\.ansible|\.pytest_cache|\.hypothesis|__pycache__|\.git|\.ci)(/|$)|\.pyc$|\.tar\.gz$|^tests/output/|^bench/|^docs/build/|^docs/rst/|^scripts/|^Makefile$|^ansible\.cfg$|^noxfile\.py$|^antsibull-nox\.toml$|^requirements-(dev|test-|importer).*\.txt$|^changelogs/\.plugin-cache\.yaml$'
 if grep -E "$junk" "$tmp/files" > "$tmp/junk"; then
   fail "the tarball holds files that build_ignore in galaxy.yml should keep out:
 $(head -20 "$tmp/junk")"
@@ -31,6 +32,17 @@ for wanted in MANIFEST.json FILES.json README.md requirements.txt meta/runtime.y
     docs/index.md playbooks/demo.yml; do
   grep -qx "$wanted" "$tmp/files" || fail "the tarball lacks $wanted"
 done
+
+# What Galaxy runs on upload, with its defaults (ansible-doc, ansible-lint; no ansible-test): no warning.
+importer=$PWD/.venv-importer/bin
+(cd "$tmp" && PATH=$importer:$PATH "$importer/python" -m galaxy_importer.main "$tarball") > "$tmp/importer.log" 2>&1 \
+  || fail "galaxy-importer failed: $(cat "$tmp/importer.log")"
+grep -q "Importer processing completed successfully" "$tmp/importer.log" || fail "galaxy-importer: $(cat "$tmp/importer.log")"
+if grep -E "WARNING|ERROR" "$tmp/importer.log" > "$tmp/importer.warnings"; then
+  fail "galaxy-importer warns:
+$(cat "$tmp/importer.warnings")"
+fi
+echo "galaxy: galaxy-importer $("$importer/python" -c 'import galaxy_importer; print(galaxy_importer.__version__)') imports it without a warning"
 
 # From here on, only the fresh path: the checkout (linked under .cache/collections) is invisible.
 export ANSIBLE_COLLECTIONS_PATH=$tmp/collections

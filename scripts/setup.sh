@@ -3,6 +3,7 @@
 #   .venv       ansible-core 2.19 and every dev tool (requirements-dev.txt)
 #   .venv-2.16  the oldest supported ansible-core, for ansible-test (requirements-test-2.16.txt)
 #   .venv-2.21  the newest ansible-core, which needs Python 3.12+ (requirements-test-2.21.txt)
+#   .venv-importer  galaxy-importer, what Galaxy runs on upload (requirements-importer.txt)
 #   the offline pip bootstrap that ansible-test needs on this kind of machine (scripts/workarounds.sh)
 #   .cache/collections/ansible_collections/waldur/cloud -> the checkout, for playbooks and linters
 #   ansible.cfg and the end of .venv/bin/activate: Ansible run from this checkout, or from anywhere
@@ -58,6 +59,7 @@ if [ "$what" = all ]; then
     exit 1
   fi
   make_venv "$newest" .venv-2.21 requirements-test-2.21.txt
+  make_venv "$PYTHON" .venv-importer requirements-importer.txt
 fi
 
 install_ansible_test_pip_bootstrap

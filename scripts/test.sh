@@ -13,7 +13,7 @@
 #                 ansible-runner against the emulator), ansible-core 2.19
 #   pytest-2.21   the unit and integration tests again on ansible-core 2.21 (but the
 #                 ansible-rulebook end-to-end test: a decision environment has its own ansible-core)
-#   sanity-2.19   ansible-test sanity, empty ignore file; also -2.21 and -2.16
+#   sanity-2.19   ansible-test sanity, no ignore file; also -2.21 and -2.16
 #   units-2.19    ansible-test units; also -2.21 and -2.16
 #   examples      every plugin's EXAMPLES, docs/examples/ and the guides' playbooks against the
 #                 emulator, linted; then the README and every guide as a new user runs them, after
@@ -22,6 +22,11 @@
 #   molecule      extensions/molecule: one scenario per module and one for the inventory plugin
 #   galaxy        build the tarball, check its content, install it, use only the installed copy
 #   ee            ansible-builder create / introspect (AWX execution environment)
+#   real-server   a real Waldur Mastermind (tests/waldur_server: PostgreSQL, gunicorn, seeded through
+#                 its ORM): the live suite tests/live/seeded (every module and plugin, compared with
+#                 Waldur's database and code; the emulator differential) and `make test-live` with
+#                 each seeded user's token. Without PostgreSQL or build headers it says what it
+#                 skipped and how to run it; under CI=true it fails instead
 #   docs          the documentation site (antsibull-docs + Sphinx), no warnings but offline ones
 #
 # Quicker local loops: SKIP="sanity-2.16 units-2.16 docs" make test (stage names as above), or
@@ -43,7 +48,7 @@ ONLY=${ONLY:-}
 ONLY=" ${ONLY//,/ } "
 KEEP_GOING=${KEEP_GOING:-0}
 PYTEST_WORKERS=${PYTEST_WORKERS:-2}
-failed=() timings=() current="" stage_started=0
+failed=() timings=() notes=() current="" stage_started=0
 started_all=$(date +%s)
 
 summary() {
@@ -54,6 +59,9 @@ summary() {
   printf '\n=== stage times\n'
   printf '%s\n' "${timings[@]}"
   printf '%-13s %5ss\n' total "$(($(date +%s) - started_all))"
+  if [ ${#notes[@]} != 0 ]; then
+    printf '\n%s\n' "${notes[@]}"
+  fi
   if [ "$status" = 0 ] && [ ${#failed[@]} = 0 ]; then
     printf '\n=== all tests passed\n'
   elif [ "$status" = 0 ]; then
@@ -137,6 +145,35 @@ run_examples() {
     "$venv/bin/python" scripts/run_examples.py "$@" docs/guides/getting-started.md docs/guides/usage-reports.md
 }
 
+# real_server: the live suite against a real Waldur, or what is missing for it and how to get it.
+real_server() {
+  local missing
+  if ! missing=$(python -m tests.waldur_server check); then
+    local skipped="real-server SKIPPED (the live suite against a real Waldur, tests/live/seeded, and make test-live
+  with its users' tokens). This machine lacks:
+${missing//missing: /    - }
+  To run it: apt-get install $(python -c 'from tests.waldur_server.server import DEBIAN_PACKAGES; print(DEBIAN_PACKAGES)') (as root),
+  then \`make real-server\` (first run ~10 minutes: Waldur's venv and 330 migrations; cached in .cache/waldur-server/)."
+    if [ "${CI:-}" = true ]; then
+      echo "$skipped" | sed 's/SKIPPED/cannot run, and CI=true never skips it/' >&2
+      return 1
+    fi
+    echo "$skipped"
+    notes+=("$skipped")
+    return 0
+  fi
+  python -m tests.waldur_server prepare || return
+  # One server for all: the seeded suite, then the operator's suite as each seeded user.
+  python -m tests.waldur_server run -- bash -c '
+    set -e
+    python -m pytest tests/live/seeded -q -p no:cacheprovider -n "$1"
+    for user in staff owner member; do
+      echo "real-server: make test-live as $user"
+      WALDUR_API_TOKEN=$(python -c "import sys; from tests.waldur_server.users import TOKENS; print(TOKENS[sys.argv[1]])" "$user") \
+        bash scripts/test-live.sh
+    done' real-server "$PYTEST_WORKERS"
+}
+
 stage changelog "antsibull-changelog lint and a trial release" changelog
 stage nox "antsibull-nox: docs-check, extra-checks, build-import-check" \
   nox --no-color -R -e docs-check extra-checks build-import-check
@@ -159,4 +196,5 @@ stage examples-2.21 "the same examples on ansible-core $(core_version .venv-2.21
 stage molecule "molecule test --all (extensions/molecule)" molecule test --all
 stage galaxy "ansible-galaxy collection build and install; use the installed copy" bash scripts/galaxy-test.sh
 stage ee "ansible-builder create and introspect (AWX execution environment)" bash scripts/ee-test.sh
+stage real-server "the live suite against a real Waldur (PostgreSQL, gunicorn), make test-live with each user" real_server
 stage docs "documentation site (antsibull-docs + Sphinx)" bash scripts/docs.sh --strict

@@ -1,4 +1,4 @@
-"""Fidelity: the emulator answers like the recorded real server (shared/waldur-api/samples).
+"""Fidelity: the emulator answers like the recorded real server (tests/fidelity/samples/).
 
 The samples come from a server that predates the 8.x image fields and the dedup quirk, with a
 700-image data set; they are compared with the emulator in legacy mode on its own 700-image
@@ -25,7 +25,8 @@ HEX32 = re.compile(r"^[0-9a-f]{32}$")
 class Sample:
     def __init__(self, samples_dir, name):
         raw = (samples_dir / (name + ".headers")).read_bytes().decode("latin-1")
-        lines = [line for line in raw.split("\r\n") if line]
+        # Recorded with CRLF; stored with LF, as ansible-test's line-endings check wants every text file.
+        lines = [line for line in raw.splitlines() if line]
         self.status = int(lines[0].split()[1])
         self.headers = [tuple(line.split(": ", 1)) for line in lines[1:]]
         self.body = (samples_dir / (name + ".body")).read_bytes()

@@ -86,3 +86,9 @@ def stop_process_group(process):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
+
+
+def literal(text):
+    """``text`` as a play argument that templates to itself: extra vars are templated, and names such
+    as "{{ lookup('pipe', 'id') }}" are data the tests must pass through unchanged."""
+    return "{%% raw %%}%s{%% endraw %%}" % text if "{" in text else text
