@@ -96,7 +96,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 from ansible_collections.waldur.cloud.plugins.module_utils.fit import Fit
-from ansible_collections.waldur.cloud.plugins.module_utils.selection import flavor_size
+from ansible_collections.waldur.cloud.plugins.module_utils.selection import check_selection, flavor_size
 from ansible_collections.waldur.cloud.plugins.plugin_utils.client import failures_as
 from ansible_collections.waldur.cloud.plugins.plugin_utils.options import reject_unknown_options
 
@@ -107,6 +107,7 @@ def fitting_images(images, disk=None, ram=None, sort_by=None, order="asc", flavo
     """The images of ``images`` that fit a flavor of ``disk`` and ``ram``, sorted by ``sort_by`` if given."""
     reject_unknown_options(unknown, FILTER_OPTIONS, AnsibleFilterError, "fitting_images", "filter", "waldur.cloud.fitting_images")
     with failures_as(AnsibleFilterError, "fitting_images"):
+        check_selection(sort_by, order)
         if flavor is not None:
             if not isinstance(flavor, dict):
                 raise WaldurConfigError("flavor", "%r is not a flavor dict; the filter cannot ask the server, so give a "

@@ -95,8 +95,7 @@ def check_flavor_order(sort_by=None, order="asc", limit=None):
 def order_flavors(flavors, sort_by=None, order="asc", limit=None):
     """``flavors`` ordered by ``sort_by`` (ties: ram, cores, disk, name, settings, uuid, ascending), at most ``limit``.
 
-    Without ``sort_by`` the server's order is kept."""
-    check_flavor_order(sort_by, order, limit)
+    Without ``sort_by`` the server's order is kept. The front checks the options first (check_flavor_order)."""
     result = list(flavors)
     if sort_by is not None:
         keyed = sort_keyed([(flavor_sort_key(flavor, sort_by), flavor) for flavor in result], order, _tie_break)

@@ -252,9 +252,9 @@ def select_images(images, size=None, sort_by=None, order="asc", limit=None, wher
     Without ``sort_by`` the order is kept (the server's: by name). With it, ``order`` applies to
     that key only; ties are always broken by name, then uuid, ascending, so the result does not
     depend on the order the images came in. Every image is checked, so a malformed one is
-    reported even when it would not be chosen; ``where`` names the list in such errors.
+    reported even when it would not be chosen; ``where`` names the list in such errors. Each front
+    checks ``sort_by``, ``order`` and ``limit`` first (check_selection), before anything is listed.
     """
-    check_selection(sort_by, order, limit)
     images = checked_images(images, where)
     chosen = []
     for index, image in enumerate(images):

@@ -11,6 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 from ansible_collections.waldur.cloud.plugins.module_utils.selection import (
+    check_selection,
     ACCEPTED_SIZES,
     FlavorSize,
     describe_nearest,
@@ -325,7 +326,7 @@ def test_limit_cuts_after_fits_and_sorting():
     ({"limit": True}, "limit: True must be a whole number of at least 1"),
 ])
 def test_bad_order_options_are_refused(arguments, message):
-    assert str(refused(select_images, SERVER_ORDER, **arguments)) == message
+    assert str(refused(check_selection, **arguments)) == message
 
 
 # --- malformed image lists -----------------------------------------------------------------------
