@@ -149,13 +149,15 @@ run_examples() {
 real_server() {
   local missing
   if ! missing=$(python -m tests.waldur_server check); then
-    local skipped="real-server SKIPPED (the live suite against a real Waldur, tests/live/seeded, and make test-live
+    local packages skipped
+    packages=$(python -c "from tests.waldur_server.server import DEBIAN_PACKAGES; print(DEBIAN_PACKAGES)")
+    skipped="real-server SKIPPED (the live suite against a real Waldur, tests/live/seeded, and make test-live
   with its users' tokens). This machine lacks:
 ${missing//missing: /    - }
-  To run it: apt-get install $(python -c 'from tests.waldur_server.server import DEBIAN_PACKAGES; print(DEBIAN_PACKAGES)') (as root),
+  To run it: apt-get install $packages (as root),
   then \`make real-server\` (first run ~10 minutes: Waldur's venv and 330 migrations; cached in .cache/waldur-server/)."
     if [ "${CI:-}" = true ]; then
-      echo "$skipped" | sed 's/SKIPPED/cannot run, and CI=true never skips it/' >&2
+      echo "${skipped/SKIPPED/cannot run, and CI=true never skips it}" >&2
       return 1
     fi
     echo "$skipped"
@@ -164,6 +166,7 @@ ${missing//missing: /    - }
   fi
   python -m tests.waldur_server prepare || return
   # One server for all: the seeded suite, then the operator's suite as each seeded user.
+  # shellcheck disable=SC2016  # the inner script expands its own arguments
   python -m tests.waldur_server run -- bash -c '
     set -e
     python -m pytest tests/live/seeded -q -p no:cacheprovider -n "$1"

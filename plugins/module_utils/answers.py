@@ -65,9 +65,9 @@ def decode(settings, url, response, body):
             return json.loads(body.decode("utf-8")), response.headers
         except (ValueError, RecursionError):
             # A body cut short or mangled on the way; the next attempt may get it whole.
-            raise RetryableFailure(WaldurResponseError("%s returned a body that is not valid JSON (cut short or corrupted), "
-                                             "%d bytes: %s" % (url, len(body), snippet(body)),
-                                             url=url, status=200)) from None
+            raise RetryableFailure(WaldurResponseError(
+                "%s returned a body that is not valid JSON (cut short or corrupted), %d bytes: %s" % (
+                    url, len(body), snippet(body)), url=url, status=200)) from None
     raise status_error(settings, url, response, body)
 
 

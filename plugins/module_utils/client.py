@@ -287,8 +287,9 @@ class WaldurClient:
             response = self.session.get(url, timeout=timeout, allow_redirects=False, verify=self.verify, stream=True)
             body = self._read_body(response, deadline)
         except _BodyTooSlow as slow:
-            raise RetryableFailure(self._unreachable(url, "did not answer", "the answer did not arrive in full within the timeout of %s s "
-                                           "(%d bytes had come)" % (format_seconds(timeout), slow.received))) from None
+            raise RetryableFailure(self._unreachable(
+                url, "did not answer", "the answer did not arrive in full within the timeout of %s s (%d bytes had come)" % (
+                    format_seconds(timeout), slow.received))) from None
         except requests.exceptions.SSLError as exc:
             raise self._tls_error(url, exc) from None
         except (requests.exceptions.Timeout, requests.exceptions.ConnectionError,
@@ -298,8 +299,8 @@ class WaldurClient:
                 # A plain-http server waits for a request line that a TLS client never sends.
                 reason += "; the TLS handshake got no answer: the server may not speak TLS on that port (for a plain " \
                           "http server, give an http:// api_url)"
-            raise RetryableFailure(self._unreachable(url, "did not answer" if _answer_failure(exc) else "cannot be reached",
-                                           reason)) from None
+            raise RetryableFailure(self._unreachable(
+                url, "did not answer" if _answer_failure(exc) else "cannot be reached", reason)) from None
         except requests.exceptions.RequestException as exc:
             raise WaldurConnectionError("could not get %s: %s" % (url, self._reason(exc)), url=url) from None
         if response.status_code in RETRY_STATUSES:
