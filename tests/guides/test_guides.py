@@ -48,6 +48,9 @@ NOT_RUN = [
     (r"^ansible-runner run private_data_dir\b", "the layout of tests/integration/test_ansible_runner.py, which runs it"),
     (r"-m tests\.emulator --port 8000\b", "serves until stopped; this test starts the same emulator itself"),
     (r"scripts/with_emulator\.py -- bash$", "an interactive shell; this test runs every guide that way"),
+    (r"^git clone https://", "clones over the network; this test runs in a fresh copy of the checkout"),
+    (r"make test-live$", "checks the reader's own Waldur; the real-server stage of make test runs it against a real "
+     "Waldur as each seeded user"),
 ]
 # Commands run in another form, and why: (pattern, replacement).
 REWRITTEN = [
