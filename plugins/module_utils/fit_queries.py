@@ -166,9 +166,9 @@ def _close_image_names(context, given):
     names = {image.get("name") for image in context.run(ImageQuery())}
     close = close_names(given, names, CLOSE_NAMES)
     if close:
-        return "did you mean %s? (the closest names of the %d images linked to %s)" % (
-            " or ".join(map(repr, close)), len(names), context.tenant)
-    return "no name among the %d images linked to %s is close to it; list them with waldur.cloud.openstack_image_info " \
+        return "did you mean %s? (the closest of the %d image names linked to %s)" % (
+            repr(close[0]) if len(close) == 1 else "one of " + ", ".join(map(repr, close)), len(names), context.tenant)
+    return "none of the %d image names linked to %s is close to it; list them with waldur.cloud.openstack_image_info " \
            "tenant=..." % (len(names), context.tenant)
 
 
