@@ -22,8 +22,8 @@ description:
   - The result is the image dict as the server sends it, so C(.uuid), C(.name), C(.url) or C(.min_disk) can be used.
     With C(query()) or C(wantlist=true) it is a list of that one image.
   - When no image fits, or none matches the filters, the lookup fails with a message that names the filters and sizes
-    asked for, how many images were considered and the smallest requirements among them; or returns O(default) if it is
-    given.
+    asked for, how many images were considered and, for each of them (the closest three when there are more), which
+    limit it breaks with its own C(min_disk) or C(min_ram); or returns O(default) if it is given.
   - Uses the same client, connection options, environment variables, image filters and selection code as the module,
     so the lookup and M(waldur.cloud.openstack_image_info) with O(waldur.cloud.openstack_image_info#module:limit=1) choose
     the same image.
