@@ -113,7 +113,8 @@ def tie_break(ties):
 def sort_keyed(pairs, order, ties):
     """``(key, item)`` pairs ordered by key, ``order`` applying to it only: equal keys stay in ``ties`` order,
     ascending, so a result never depends on the order the items came in."""
-    pairs = sorted(pairs, key=lambda pair: tie_break(ties)(pair[1]))
+    tie_key = tie_break(ties)
+    pairs = sorted(pairs, key=lambda pair: tie_key(pair[1]))
     # A stable sort keeps the tie-break order among equal keys, with reverse=True too.
     pairs.sort(key=lambda pair: pair[0], reverse=order == "desc")
     return pairs
