@@ -380,7 +380,7 @@ def test_why_not_names_each_limit_an_image_breaks_with_its_own_figures():
     assert rule.why_not(image("a", 20480, 4096)) is None
     assert rule.why_not(image("a", 30720, 4096)) == "min_disk 30720 MiB (30 GiB) is above fits.disk, 20480 MiB (20 GiB)"
     assert rule.why_not(image("a", 30720, 5000)) == ("min_disk 30720 MiB (30 GiB) is above fits.disk, 20480 MiB (20 GiB) "
-                                                      "and min_ram 5000 MiB is above fits.ram, 4096 MiB (4 GiB)")
+                                                     "and min_ram 5000 MiB is above fits.ram, 4096 MiB (4 GiB)")
 
 
 def test_why_not_of_the_flavor_form_names_the_flavor_and_the_system_volume():
