@@ -129,7 +129,7 @@ class WaldurClient:
     """
 
     def __init__(self, settings, page_size=DEFAULTS["page_size"], max_workers=DEFAULTS["max_workers"], retry_policy=None,
-                 log=None, session=None):
+                 log=None):
         if not HAS_REQUESTS:
             raise WaldurError("the Python library requests is required on the host that runs this task")
         if not isinstance(page_size, int) or isinstance(page_size, bool) or not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -144,7 +144,7 @@ class WaldurClient:
         self.max_workers = max_workers
         self.retry_policy = retry_policy or RetryPolicy(settings.retries, settings.retry_budget)
         self.log = log or (lambda message: None)
-        self.session = session or requests.Session()
+        self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(10, max_workers))
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)

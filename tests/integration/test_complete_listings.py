@@ -1,5 +1,5 @@
 """Every front lists exactly the server's set although the server's page order among equal sort keys
-is unstable (CONTRACT.md, Pagination): pages repeat and miss objects of a tie group, the same way
+is unstable (tests/live/seeded/test_paging.py shows it on a real Waldur): pages repeat and miss objects of a tie group, the same way
 every time. The emulator serves lists that way by default; the data sets here have long runs of
 equal names (many versions and copies of each image), as real clouds do."""
 from __future__ import annotations
@@ -148,14 +148,14 @@ def truth_of(dataset, user):
 
 def listed_by_the_client(emulator, page_size, user):
     with client_for(emulator, page_size, user) as client:
-        directory = SettingsAndTenants(client)
+        catalog = SettingsAndTenants(client)
         listed = {
-            "images": sorted(image["uuid"] for image in ImageQuery().run(client, directory)),
-            "flavors": sorted(flavor["uuid"] for flavor in FlavorQuery().run(client, directory)),
-            "tenants": sorted(tenant["uuid"] for tenant in directory.tenants),
+            "images": sorted(image["uuid"] for image in ImageQuery().run(client, catalog)),
+            "flavors": sorted(flavor["uuid"] for flavor in FlavorQuery().run(client, catalog)),
+            "tenants": sorted(tenant["uuid"] for tenant in catalog.tenants),
         }
         if user == "staff":
-            listed["usage"] = sorted(row["name"] for row in UsageReport().run(client, directory)["stats"])
+            listed["usage"] = sorted(row["name"] for row in UsageReport().run(client, catalog)["stats"])
         return listed
 
 

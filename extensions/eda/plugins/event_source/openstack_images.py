@@ -197,9 +197,8 @@ class ImageWatch:
                               "runs: pip install requests (in a decision environment, list it in its python dependencies)")
         args = check_args(args)
         self.settings = ConnectionSettings.from_options({key: args.get(key) for key in CONNECTION_ARGS})
-        if self.settings.insecure_transport:
-            LOGGER.warning("api_url %s is plain http to a host that is not loopback: the API token is sent unencrypted. "
-                           "Use https.", self.settings.api_root)
+        if self.settings.transport_warning:
+            LOGGER.warning(self.settings.transport_warning)
         self.query = ImageQuery(**{key: args.get(key) for key in FILTER_ARGS})
         self.interval = float(args.get("interval") or 60)
         self.max_auth_failures = args.get("max_auth_failures") or 3
