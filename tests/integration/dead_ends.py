@@ -103,10 +103,13 @@ class PlainHttp(LoopbackServer):
     def __init__(self, on_tls="wait"):
         super().__init__()
         self.on_tls = on_tls
+        # The plain HTTP requests received, as they came.
+        self.requests = []
 
     def serve(self, connection):
         request = read_request(connection) if connection.recv(1, socket.MSG_PEEK) != TLS_HANDSHAKE else b""
         if request:
+            self.requests.append(request)
             connection.sendall(b"HTTP/1.0 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
         elif self.on_tls == "reject":
             connection.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\nContent-Length: %d\r\n"

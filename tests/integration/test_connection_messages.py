@@ -82,6 +82,9 @@ def test_https_typed_for_a_plain_http_server_gives_the_http_url_to_use(run_cases
                             "(or the port where it serves https)" % (server.port, server.port)), message
     assert results[0]["option"] == "api_url"
     assert results[0]["api_requests"] == 1
+    # What told it: one plain request, without the token.
+    assert [request.split(b"\r\n")[0] for request in server.requests] == [b"HEAD / HTTP/1.0"]
+    assert TOKEN.encode() not in server.requests[0] and b"Authorization" not in server.requests[0]
 
 
 def test_a_rejected_token_names_api_token_and_its_source(emulator, run_cases):
