@@ -73,7 +73,8 @@ def test_a_refused_connection_names_api_url_and_its_source_on_every_front(run_pl
 
 def test_https_typed_for_a_plain_http_server_gives_the_http_url_to_use(run_cases):
     with PlainHttp() as server:
-        results, _output = run_cases("waldur.cloud.openstack_image_info", [{"timeout": 2}],
+        # A timeout of 4 s: 3 for the handshake, 1 for the plain-HTTP probe, ample on a loaded machine.
+        results, _output = run_cases("waldur.cloud.openstack_image_info", [{"timeout": 4}],
                                      ansible_environment(WALDUR_API_URL=server.url, WALDUR_API_TOKEN=TOKEN))
     message = results[0]["msg"]
     assert message.startswith("api_url: the Waldur API at https://127.0.0.1:%d/api/ (from the WALDUR_API_URL environment "
