@@ -24,6 +24,8 @@ from tests.integration.dead_ends import Backlogged, Html404, Refused, Silent, Tr
 from tests.integration.harness import ansible_environment
 
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
+# The tests marked core_independent call the client (module_utils) alone: the runs on other ansible-core versions
+# leave them to the main run (tests/core_versions.py); the module's test below runs on every core.
 # Small, so that every kind fails within seconds; the bound is the longer of the two.
 QUICK = {"timeout": 1.0, "retry_budget": 2.5}
 # Scheduling on a busy 2-core machine, Python and process start: generous, never tight.
@@ -53,6 +55,7 @@ def fail_against(url, **options):
     return time.monotonic() - started, str(error.value)
 
 
+@pytest.mark.core_independent
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_each_failure_kind_ends_within_the_budget_and_names_api_url(kind):
     server, message = KINDS[kind]
@@ -63,6 +66,7 @@ def test_each_failure_kind_ends_within_the_budget_and_names_api_url(kind):
     assert error.startswith("api_url: the Waldur API at %sapi/ (from the api_url option) " % dead_end.url), error
 
 
+@pytest.mark.core_independent
 def test_parallel_requests_share_the_bound():
     """Four requests at once against a hung server end together within the bound, not one after the other."""
     with Silent() as dead_end:
@@ -76,6 +80,7 @@ def test_parallel_requests_share_the_bound():
     assert elapsed < bound(QUICK) + SLACK
 
 
+@pytest.mark.core_independent
 def test_a_plain_http_server_on_an_https_url_is_named_at_once(emulator):
     elapsed, error = fail_against(emulator.url.replace("http://", "https://"), **QUICK)
     assert "the server does not seem to speak TLS on that port" in error
@@ -83,12 +88,14 @@ def test_a_plain_http_server_on_an_https_url_is_named_at_once(emulator):
     assert elapsed < SLACK
 
 
+@pytest.mark.core_independent
 def test_a_tiny_timeout_is_reported_as_given():
     with Silent() as dead_end:
         _elapsed, error = fail_against(dead_end.url, timeout=0.001, retries=0)
     assert "within the timeout of 0.001 s" in error
 
 
+@pytest.mark.core_independent
 def test_a_web_server_that_is_not_waldur_is_named_without_its_page():
     with Html404() as other:
         _elapsed, error = fail_against(other.url + "apix/", **QUICK)
