@@ -15,6 +15,19 @@
 #                 ansible-rulebook end-to-end test: a decision environment has its own ansible-core)
 #   sanity-2.19   ansible-test sanity, no ignore file; also -2.21 and -2.16, which skip what cannot differ
 #   units-2.19    ansible-test units; also -2.21 and -2.16, on the unit tests that reach ansible-core
+#   examples      every plugin's EXAMPLES, docs/examples/ and the guides' playbooks against the
+#                 emulator, linted; then the README and every guide as a new user runs them, after
+#                 `make demo` in a fresh copy (tests/guides); examples-2.21 runs the first part
+#                 (unlinted) on ansible-core 2.21
+#   molecule      extensions/molecule: one scenario per module and one for the inventory plugin
+#   galaxy        build the tarball, check its content, install it, use only the installed copy
+#   ee            ansible-builder create / introspect (AWX execution environment)
+#   real-server   a real Waldur Mastermind (tests/waldur_server: PostgreSQL, gunicorn, seeded through
+#                 its ORM): the live suite tests/live/seeded (every module and plugin, compared with
+#                 Waldur's database and code; the emulator differential) and `make test-live` with
+#                 each seeded user's token. Without PostgreSQL or build headers it says what it
+#                 skipped and how to run it; under CI=true it fails instead
+#   docs          the documentation site (antsibull-docs + Sphinx), no warnings but offline ones
 #
 # The other cores (2.21, 2.16) repeat what can depend on ansible-core: every entry point (each module,
 # the inventory, the lookup, the filter, the event source, ansible-runner) and every test that reaches
@@ -29,19 +42,6 @@
 # changelog (antsibull-changelog, also the changelog stage) and shellcheck (the system's) on both;
 # pep8 and yamllint on 2.16 only (its older pinned linters check a subset of what 2.19's check).
 # pylint, validate-modules, import, compile, ansible-doc and runtime-metadata run on every core.
-#   examples      every plugin's EXAMPLES, docs/examples/ and the guides' playbooks against the
-#                 emulator, linted; then the README and every guide as a new user runs them, after
-#                 `make demo` in a fresh copy (tests/guides); examples-2.21 runs the first part
-#                 (unlinted) on ansible-core 2.21
-#   molecule      extensions/molecule: one scenario per module and one for the inventory plugin
-#   galaxy        build the tarball, check its content, install it, use only the installed copy
-#   ee            ansible-builder create / introspect (AWX execution environment)
-#   real-server   a real Waldur Mastermind (tests/waldur_server: PostgreSQL, gunicorn, seeded through
-#                 its ORM): the live suite tests/live/seeded (every module and plugin, compared with
-#                 Waldur's database and code; the emulator differential) and `make test-live` with
-#                 each seeded user's token. Without PostgreSQL or build headers it says what it
-#                 skipped and how to run it; under CI=true it fails instead
-#   docs          the documentation site (antsibull-docs + Sphinx), no warnings but offline ones
 #
 # Quicker local loops: SKIP="sanity-2.16 units-2.16 docs" make test (stage names as above), or
 # ONLY="molecule" make test; KEEP_GOING=1 runs every stage even after a failure and lists the
