@@ -5,10 +5,11 @@ ansible (or ansible_runner), directly or through the collection's code it import
 Ansible command. Those tests run on every supported core. The others test the collection's own
 pure-Python code (module_utils: the client, paging, retries, filters, sizes) or the emulator
 (tests/fidelity): they give the same result on any core, so the main run (ansible-core 2.19)
-alone runs them. Integration tests all run Ansible; the few that repeat one entry point over many
+alone runs them. The integration tests are decided by hand, since a test's Ansible commands are
+not seen in its imports: those that call the client alone, or repeat one entry point over many
 cases to prove the collection's own logic (every filter against the truth, every page size, every
-fault kind, request counts) carry the marker ``core_independent`` and run in the main run only;
-other integration tests cover the same entry points on every core.
+fault kind, request counts, time bounds), carry the marker ``core_independent`` and run in the main
+run only; the other integration tests run the same entry points on every core.
 
 ``python -m tests.core_versions`` prints the unit test files that reach ansible-core, the targets
 of ``ansible-test units`` on the other cores (scripts/test.sh); tests/conftest.py marks the rest
