@@ -24,6 +24,8 @@ from tests.integration.dead_ends import Backlogged, Html404, PlainHttp, Refused,
 from tests.integration.harness import ansible_environment
 
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
+# The tests marked core_independent call the client (module_utils) alone: the runs on other ansible-core versions
+# leave them to the main run (tests/core_versions.py); the module's test below runs on every core.
 # Small, so that every kind fails within seconds; the bound is the longer of the two.
 QUICK = {"timeout": 1.0, "retry_budget": 2.5}
 # A quarter of the timeout (1 s here) is kept for the plain-HTTP probe after a handshake that got no answer: the
@@ -58,6 +60,7 @@ def fail_against(url, **options):
     return time.monotonic() - started, str(error.value)
 
 
+@pytest.mark.core_independent
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_each_failure_kind_ends_within_the_budget_and_names_api_url(kind):
     server, message, options = KINDS[kind]
@@ -68,6 +71,7 @@ def test_each_failure_kind_ends_within_the_budget_and_names_api_url(kind):
     assert error.startswith("api_url: the Waldur API at %sapi/ (from the api_url option) " % dead_end.url), error
 
 
+@pytest.mark.core_independent
 def test_parallel_requests_share_the_bound():
     """Four requests at once against a hung server end together within the bound, not one after the other."""
     with Silent() as dead_end:
@@ -81,6 +85,7 @@ def test_parallel_requests_share_the_bound():
     assert elapsed < bound(QUICK) + SLACK
 
 
+@pytest.mark.core_independent
 @pytest.mark.parametrize("on_tls", ["wait", "reject"])
 def test_a_plain_http_server_on_an_https_url_is_named_with_the_url_to_give_after_one_attempt(on_tls):
     """Whether it waits for a request line or answers the TLS hello with a 400 page, a quick plain-HTTP request to
@@ -93,12 +98,14 @@ def test_a_plain_http_server_on_an_https_url_is_named_with_the_url_to_give_after
     assert elapsed < PROBED["timeout"] + SLACK
 
 
+@pytest.mark.core_independent
 def test_the_emulator_served_plain_on_an_https_url_is_named(emulator):
     _elapsed, error = fail_against(emulator.url.replace("http://", "https://"), **PROBED)
     assert "the server answers plain HTTP on port %d, not TLS: give api_url: %s/api/" % (
         emulator.port, emulator.url) in error, error
 
 
+@pytest.mark.core_independent
 def test_with_the_defaults_a_plain_http_server_that_waits_is_named_within_15_seconds():
     """The most common typo: https:// for a plain-HTTP Waldur that waits for a request line the TLS client never sends
     (about 10 s: the handshake's share of the default timeout)."""
@@ -108,12 +115,14 @@ def test_with_the_defaults_a_plain_http_server_that_waits_is_named_within_15_sec
     assert elapsed < 15
 
 
+@pytest.mark.core_independent
 def test_a_tiny_timeout_is_reported_as_given():
     with Silent() as dead_end:
         _elapsed, error = fail_against(dead_end.url, timeout=0.001, retries=0)
     assert "within the timeout of 0.001 s" in error
 
 
+@pytest.mark.core_independent
 def test_a_web_server_that_is_not_waldur_is_named_without_its_page():
     with Html404() as other:
         _elapsed, error = fail_against(other.url + "apix/", **QUICK)
