@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 
 import pytest
@@ -386,6 +387,19 @@ def test_a_cached_run_makes_no_request_and_rebuilds_everything(run, scripted, tm
     assert group_hosts(second, "in_cloud_b") == sorted(row["uuid"] for row in IMAGE_ROWS if CLOUD_B in row["settings"])
     assert len(second.hosts) == len(first.hosts)
     assert [len(transport.requests) for transport in run.transports] == [len(full_steps(scripted)), 0]
+
+
+def test_the_cache_is_readable_by_its_owner_only(run, scripted, tmp_path):
+    """The files hold image, tenant and project names: 0600 (Ansible's jsonfile writes 0644 or 0640), also when an
+    older run left a readable file, and a directory the plugin creates is 0700."""
+    run(cache_config(tmp_path), full_steps(scripted))
+    directory = tmp_path / "cache"
+    path = directory / os.listdir(str(directory))[0]
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.chmod(0o644)
+    run(cache_config(tmp_path), full_steps(scripted), cache=False)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def test_flush_cache_fetches_again(run, scripted, tmp_path):
