@@ -17,7 +17,7 @@ description:
     that set C(connection) to C(local) and C(gather_facts) to C(false), as the examples do.
   - Uses a YAML configuration file whose name ends with C(waldur_images.yml) or C(waldur_images.yaml).
   - The image filters choose which images become hosts; an image chosen by O(tenant) keeps all its tenants, in
-    C(waldur_tenants) and in the groups, not only that one.
+    C(waldur_tenant_uuids) and in the groups, not only that one.
   - "Groups: C(waldur_images) holds every image. Below it, one group per service settings, C(waldur_settings_<name>),
     and below that one group per tenant, C(waldur_tenant_<name>). An image linked to several tenants is in each of
     their groups; an image linked to none is directly in its settings' group. Only groups that hold images are made.
@@ -90,7 +90,7 @@ options:
       - Which groups to make below C(waldur_images).
       - V(settings) makes one group per service settings, V(tenant) one group per tenant (a child of its settings'
         group when both are chosen). V([]) puts every image directly in C(waldur_images).
-      - Without V(tenant) no tenant listings are requested, and the host variables C(waldur_tenants) and
+      - Without V(tenant) no tenant listings are requested, and the host variables C(waldur_tenant_uuids) and
         C(waldur_tenants_known) are not set.
     type: list
     elements: str
@@ -115,7 +115,7 @@ options:
         RAM is at least its C(min_ram), smallest RAM first. These are the flavors Waldur accepts in an instance order
         with this image in one of those tenants (the system volume, compared with C(min_disk), is chosen when ordering).
       - Costs one flavor listing per tenant, and needs the tenant links, which are then fetched (and shown in
-        C(waldur_tenants)) even without V(tenant) in O(group_by). An older duplicate of O(show_duplicate_names) has no
+        C(waldur_tenant_uuids)) even without V(tenant) in O(group_by). An older duplicate of O(show_duplicate_names) has no
         known tenants, so its list is empty.
     type: bool
     default: false
@@ -130,12 +130,21 @@ options:
 notes:
   - "Host variables, named with O(hostvars_prefix) in front: every field of the image as the server sends it
     (C(url), C(uuid), C(name), C(min_disk) and C(min_ram) in MiB, C(settings), C(backend_id), ...); C(settings_uuid)
-    and C(settings_name); with V(tenant) in O(group_by), C(tenants), a list of C(uuid), C(name), C(project_uuid),
-    C(project_name), C(customer_uuid) (taken from the tenant's C(customer) URL) and C(customer_name) sorted by name
-    (also with O(fetch_flavors)), and C(tenants_known), false only for the
+    and C(settings_name); with V(tenant) in O(group_by) (also with O(fetch_flavors)), C(tenant_uuids), the uuids of
+    the image's tenants in the order of their names, and C(tenants_known), false only for the
     older duplicates of O(show_duplicate_names); with O(fetch_flavors), C(flavors_that_fit); with O(usage_stats), the
     two counts."
-  - A non-staff user sees only their own tenants, so C(waldur_tenants) lists only those.
+  - A non-staff user sees only their own tenants, so C(waldur_tenant_uuids) lists only those.
+  - "Tenants are described once, not on every image that they see (which would grow with images times tenants):
+    each tenant group has the variables C(waldur_tenant_uuid), C(waldur_tenant_name), C(waldur_project_uuid),
+    C(waldur_project_name), C(waldur_customer_uuid) and C(waldur_customer_name) (a host in several tenant groups sees,
+    as Ansible merges group variables, those of one of them); and O(compose), O(groups) and O(keyed_groups) (only they)
+    see C(waldur_tenants), a mapping of each tenant uuid to its C(uuid), C(name), C(project_uuid), C(project_name),
+    C(customer_uuid) and C(customer_name), for example
+    V(waldur_tenant_uuids | map('extract', waldur_tenants, 'project_name') | unique) as a key of O(keyed_groups)."
+  - A refresh reports its progress at C(-v) (the listings, then every tenth of the tenant listings).
+  - The cache files are readable and writable by their owner only (0600), and a cache directory the plugin creates
+    is 0700.
   - The cache (O(cache=true)) stores the API data (images, settings and tenant names, tenant links, flavors, usage), never
     groups, host names or the token. Groups and names are rebuilt from it on each run, so O(hostname),
     O(hostvars_prefix), O(fits), O(compose), O(groups) and O(keyed_groups) can change without a refresh. A cached
