@@ -17,6 +17,7 @@ from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import inventory_loader
 from ansible.template import Templar
+from ansible.utils.display import Display
 
 from ansible_collections.waldur.cloud.tests.unit.helpers import IMAGES, ROOT, SETTINGS, TENANTS, TOKEN
 
@@ -235,6 +236,15 @@ def test_a_tenant_is_described_once_by_the_variables_of_its_group(run, scripted)
     assert inventory.groups["waldur_tenant_prod_1b000000"].get_vars()["waldur_project_name"] == "db"
     # The top and settings groups carry none: no host variable grows with the tenants.
     assert inventory.groups["waldur_images"].get_vars() == {} and inventory.groups["waldur_settings_cloud_b"].get_vars() == {}
+
+
+def test_a_refresh_reports_its_progress_at_v(run, scripted, monkeypatch):
+    lines = []
+    monkeypatch.setattr(Display, "v", lambda self, message, host=None: lines.append(message))
+    run({}, full_steps(scripted), name="progress.waldur_images.yml")
+    mine = [line.split(": ", 1)[1] for line in lines if "progress.waldur_images.yml" in line]
+    assert mine == ["7 images, 3 service settings, 4 tenants listed; 3 tenants have images to list",
+                    "tenant listings: 1 of 3 done", "tenant listings: 2 of 3 done", "tenant listings: 3 of 3 done"]
 
 
 def test_the_hostvars_prefix_can_be_changed_or_dropped(run, scripted):
