@@ -90,7 +90,7 @@ def _membership_query(query, tenant_uuid=None):
 
 
 class _Progress:
-    """Counts the per-tenant requests as they finish and reports every tenth of them (they run in threads)."""
+    """Counts the listings of step 2 as they finish and reports every tenth of them (they run in threads)."""
 
     def __init__(self, report, total):
         self.report = report
@@ -105,7 +105,7 @@ class _Progress:
             with self.lock:
                 self.done += 1
                 if self.done % self.step == 0 or self.done == self.total:
-                    self.report("tenant listings: %d of %d done" % (self.done, self.total))
+                    self.report("%d of %d listings done" % (self.done, self.total))
             return result
         return run
 

@@ -244,7 +244,7 @@ def test_a_refresh_reports_its_progress_at_v(run, scripted, monkeypatch):
     run({}, full_steps(scripted), name="progress.waldur_images.yml")
     mine = [line.split(": ", 1)[1] for line in lines if "progress.waldur_images.yml" in line]
     assert mine == ["7 images, 3 service settings, 4 tenants listed; 3 tenants have images to list",
-                    "tenant listings: 1 of 3 done", "tenant listings: 2 of 3 done", "tenant listings: 3 of 3 done"]
+                    "1 of 3 listings done", "2 of 3 listings done", "3 of 3 listings done"]
 
 
 def test_the_hostvars_prefix_can_be_changed_or_dropped(run, scripted):
