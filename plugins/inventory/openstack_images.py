@@ -428,8 +428,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if data.membership is not None:
             plain = template_free(data.membership)
             for uuid, fields in images.items():
-                variables[uuid][prefix + "tenant_uuids"] = [plain.get(tenant) or make_unsafe(tenant)
-                                                           for tenant in fields["tenant_uuids"]]
+                variables[uuid][prefix + "tenant_uuids"] = [
+                    plain.get(tenant) or make_unsafe(tenant) for tenant in fields["tenant_uuids"]]
         # What describes a tenant is stated once: as the variables of its group, and as one table for the
         # constructed options. A host names its tenants by uuid only.
         table = tenant_table(data)
