@@ -325,7 +325,9 @@ def main():
             provider = provider_rows(arguments, directory)
         finally:
             shutil.rmtree(directory, ignore_errors=True)
-        sys.stdout.write(render_provider(provider, arguments))
+        section = render_provider(provider, arguments)
+        sys.stdout.write(section)
+        write_provider_section(section)
         return
     waldur_api_client = ensure_bench_venv()
     rows = {}
@@ -356,7 +358,7 @@ def main():
         shutil.rmtree(directory, ignore_errors=True)
     memory = memory_row()
     report = render(rows, inventory + lookups + ties, memory, versions(waldur_api_client), arguments)
-    report += render_provider(provider, arguments)
+    report += "\n" + render_provider(provider, arguments)
     sys.stdout.write(report)
     with open(os.path.join(BENCH, "RESULTS.md"), "w", encoding="utf-8") as handle:
         handle.write(report)
@@ -417,11 +419,27 @@ def render(rows, inventory, memory, facts, arguments):
     return "\n".join(lines) + "\n"
 
 
+def write_provider_section(section):
+    """Put the provider's section of a run with --only-provider in bench/RESULTS.md, in place of an older one."""
+    path = os.path.join(BENCH, "RESULTS.md")
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    start = text.find(PROVIDER_TITLE)
+    text = text[:start].rstrip("\n") + "\n" if start >= 0 else text
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text + section)
+
+
+PROVIDER_TITLE = "\n## A provider's shape"
+
+
 def render_provider(provider, arguments):
     rows, size, parts = provider
     measured = dict(rows)
-    lines = ["", "## A provider's shape: %d tenants, each seeing %d of %d images" % (
+    lines = [PROVIDER_TITLE.strip("\n") + ": %d tenants, each seeing %d of %d images" % (
         arguments.provider_tenants, arguments.provider_per_tenant, arguments.provider_images), "",
+        "Measured %s, in one run of this section (`bench/run.py --only-provider` measures it alone)." % (
+            datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")), "",
         "One OpenStack service settings, every tenant linked to %d images drawn at random (bench/shape.py); the emulator "
         "adds %d ms to every response. The server sends whole images in every tenant's listing (images take no "
         "`?field=`), so the floor decodes the same bytes." % (arguments.provider_per_tenant, arguments.provider_latency_ms),
