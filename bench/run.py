@@ -425,7 +425,7 @@ def write_provider_section(section):
     with open(path, encoding="utf-8") as handle:
         text = handle.read()
     start = text.find(PROVIDER_TITLE)
-    text = text[:start].rstrip("\n") + "\n" if start >= 0 else text
+    text = text[:start].rstrip("\n") + "\n\n" if start >= 0 else text.rstrip("\n") + "\n\n"
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(text + section)
 
