@@ -218,6 +218,88 @@ def cut_boundaries(emulator):
     return sum(1 for boundary in range(300, len(names), 300) if names[boundary - 1] == names[boundary])
 
 
+PROVIDER_GROUPING = """keyed_groups:
+  - key: waldur_tenant_uuids | map('extract', waldur_tenants, 'project_name') | unique
+    prefix: project
+"""
+# The parts of a cached inventory run that the provider shape makes large, by the functions that do them.
+PARTS = (
+    ("reading the cache (JSON decoding)", ("cache/__init__.py", "__getitem__")),
+    ("tenant links, in tenant name order", ("inventory.py", "tenant_links")),
+    ("host variables", ("inventory.py", "host_vars")),
+    ("unsafe wrapping", ("unsafe.py", "make_unsafe")),
+    ("host and group names (tie checks)", ("inventory.py", "unique_names")),
+    ("placing hosts in groups (Ansible's add_host)", ("data.py", "add_host")),
+    ("setting variables (Ansible's set_variable)", ("manager.py", "set_variable")),
+    ("compose, groups, keyed_groups", ("openstack_images.py", "_construct")),
+    ("the whole parse", ("openstack_images.py", "parse")),
+    ("writing --list (JSON encoding)", ("inventory.py", "dump")),
+)
+
+
+def provider_rows(arguments, directory):
+    """The provider's shape (bench/shape.py): the inventory, its floor and a script inventory printing its output."""
+    dataset = os.path.join(directory, "provider.json")
+    subprocess.run([sys.executable, os.path.join(BENCH, "shape.py"), dataset, "--tenants", str(arguments.provider_tenants),
+                    "--images", str(arguments.provider_images), "--per-tenant", str(arguments.provider_per_tenant)],
+                   check=True)
+    emulator = Emulator(0, 0, 1, arguments.provider_latency_ms, "--dataset", dataset)
+    try:
+        rows = [("floor: the same requests, plain requests, 4 in parallel",
+                 measure(emulator, with_url(emulator, listing("inventory_floor")), 1))]
+        inventory = os.path.join(VENV_BIN, "ansible-inventory")
+        env = dict(environment(emulator), ANSIBLE_INVENTORY_ENABLED="waldur.cloud.openstack_images,script")
+        sources = {}
+        for name, extra in (("plain", ""), ("project", PROVIDER_GROUPING), ("settings", "group_by: [settings]\n")):
+            sources[name] = os.path.join(directory, "%s.waldur_images.yml" % name)
+            with open(sources[name], "w", encoding="utf-8") as handle:
+                handle.write("plugin: waldur.cloud.openstack_images\ncache: true\ncache_plugin: ansible.builtin.jsonfile\n"
+                             "cache_connection: %s\ncache_timeout: 0\n%s" % (os.path.join(directory, "cache-" + name), extra))
+        output = os.path.join(directory, "provider-list.json")
+
+        def run(name, label, repeat, *options):
+            rows.append((label, measure(emulator, [inventory, "-i", sources[name], "--list", "--output", output] + list(options),
+                                        repeat, inner=False, env=env)))
+
+        run("plain", "inventory, cold (default options)", 1, "--flush-cache")
+        size = os.path.getsize(output)
+        script = os.path.join(directory, "provider-script.sh")
+        with open(script, "w", encoding="utf-8") as handle:
+            handle.write("#!/bin/sh\n# The inventory's own --list output, as a script inventory prints it.\n"
+                         "if [ \"$1\" = --list ]; then exec cat %s.saved; fi\necho '{}'\n" % output)
+        os.chmod(script, 0o755)
+        shutil.copy(output, output + ".saved")
+        run("plain", "inventory, cached", arguments.repeat)
+        rows.append(("script inventory printing the same --list output", measure(
+            emulator, [inventory, "-i", script, "--list", "--output", output], arguments.repeat, inner=False, env=env)))
+        subprocess.run([inventory, "-i", sources["project"], "--list", "--output", os.devnull], cwd=ROOT, env=env, check=True,
+                       capture_output=True)  # fills its cache
+        run("project", "inventory, cached, + keyed_groups by project (waldur_tenants)", arguments.repeat)
+        run("settings", "inventory, cold, group_by: [settings] (no tenant listings)", 1, "--flush-cache")
+        parts = profile_parts(inventory, sources["plain"], output, env)
+    finally:
+        emulator.stop()
+    return rows, size, parts
+
+
+def profile_parts(inventory, source, output, env):
+    """Where a cached run's time goes: cumulative seconds of the functions of PARTS under cProfile (which slows
+    Python code, so compare the parts with each other, not with the timed runs)."""
+    import pstats
+
+    profile = os.path.join(os.path.dirname(output), "provider.prof")
+    subprocess.run([sys.executable, "-m", "cProfile", "-o", profile, inventory, "-i", source, "--list", "--output", output],
+                   cwd=ROOT, env=env, check=True, capture_output=True)
+    stats = pstats.Stats(profile).stats
+    parts = []
+    for label, (file_name, function) in PARTS:
+        seconds = sum(values[3] for (path, _line, name), values in stats.items()
+                      if name == function and path.endswith(file_name))
+        parts.append((label, seconds))
+    total = max(values[3] for values in stats.values())
+    return parts + [("the whole run under the profiler", total)]
+
+
 def ratio(a, b):
     return a / b if b else float("inf")
 
@@ -227,9 +309,26 @@ def main():
     parser.add_argument("--repeat", type=int, default=5, help="runs per fast contender (slow ones run 3 times)")
     parser.add_argument("--images", type=int, default=10000)
     parser.add_argument("--latency-ms", type=int, default=20)
+    parser.add_argument("--provider-tenants", type=int, default=1006)
+    parser.add_argument("--provider-images", type=int, default=703)
+    parser.add_argument("--provider-per-tenant", type=int, default=100)
+    parser.add_argument("--provider-latency-ms", type=int, default=250,
+                        help="latency of the provider shape: a real Waldur answered each of these listings in about "
+                             "510 ms (129 s for 1,013 requests, 4 at a time)")
+    parser.add_argument("--only-provider", action="store_true", help="measure the provider shape only")
     arguments = parser.parse_args()
     repeat, slow = arguments.repeat, min(3, arguments.repeat)
 
+    if arguments.only_provider:
+        directory = tempfile.mkdtemp(prefix="waldur-bench-")
+        try:
+            provider = provider_rows(arguments, directory)
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+        section = render_provider(provider, arguments)
+        sys.stdout.write(section)
+        write_provider_section(section)
+        return
     waldur_api_client = ensure_bench_venv()
     rows = {}
     ties = tie_rows(arguments, repeat)
@@ -253,9 +352,13 @@ def main():
         lookups = lookup_rows(emulator, directory, slow)
     finally:
         emulator.stop()
+    try:
+        provider = provider_rows(arguments, directory)
+    finally:
         shutil.rmtree(directory, ignore_errors=True)
     memory = memory_row()
     report = render(rows, inventory + lookups + ties, memory, versions(waldur_api_client), arguments)
+    report += "\n" + render_provider(provider, arguments)
     sys.stdout.write(report)
     with open(os.path.join(BENCH, "RESULTS.md"), "w", encoding="utf-8") as handle:
         handle.write(report)
@@ -313,6 +416,49 @@ def render(rows, inventory, memory, facts, arguments):
         memory["baseline"] / 2 ** 20, memory["peak"] / 2 ** 20, memory["payload"] / 2 ** 20)]
     lines += ["", "The emulator serves the 8.0.8 image fields (backend_id, backend_created_at, rescue fields), which "
               "waldur-api-client's model requires; no fields had to be filled in."]
+    return "\n".join(lines) + "\n"
+
+
+def write_provider_section(section):
+    """Put the provider's section of a run with --only-provider in bench/RESULTS.md, in place of an older one."""
+    path = os.path.join(BENCH, "RESULTS.md")
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    start = text.find(PROVIDER_TITLE)
+    text = text[:start].rstrip("\n") + "\n\n" if start >= 0 else text.rstrip("\n") + "\n\n"
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text + section)
+
+
+PROVIDER_TITLE = "\n## A provider's shape"
+
+
+def render_provider(provider, arguments):
+    rows, size, parts = provider
+    measured = dict(rows)
+    lines = [PROVIDER_TITLE.strip("\n") + ": %d tenants, each seeing %d of %d images" % (
+        arguments.provider_tenants, arguments.provider_per_tenant, arguments.provider_images), "",
+        "Measured %s, in one run of this section (`bench/run.py --only-provider` measures it alone)." % (
+            datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")), "",
+        "One OpenStack service settings, every tenant linked to %d images drawn at random (bench/shape.py); the emulator "
+        "adds %d ms to every response. The server sends whole images in every tenant's listing (images take no "
+        "`?field=`), so the floor decodes the same bytes." % (arguments.provider_per_tenant, arguments.provider_latency_ms),
+        "", "| run | median s | requests | runs |", "|---|---:|---:|---:|"]
+    lines += ["| %s | %.3f | %d | %d |" % (label, row["seconds"], row["requests"], row["runs"]) for label, row in rows]
+    lines += ["", "| target | measured | met |", "|---|---:|---|"]
+
+    def target(text, value, limit, unit="x"):
+        lines.append("| %s | %.2f%s | %s |" % (text, value, unit, "yes" if value <= limit else "**no**"))
+
+    floor = measured["floor: the same requests, plain requests, 4 in parallel"]["seconds"]
+    target("cold inventory / floor of its requests <= 1.15",
+           ratio(measured["inventory, cold (default options)"]["seconds"], floor), 1.15)
+    target("cached inventory / script inventory printing the same <= 1.2",
+           ratio(measured["inventory, cached"]["seconds"], measured["script inventory printing the same --list output"]["seconds"]), 1.2)
+    target("size of ansible-inventory --list <= 12 MB", size / 1e6, 12, " MB")
+    lines += ["", "Where a cached run's time goes (cumulative seconds under cProfile, which slows Python code about twofold; "
+              "parts overlap where one calls another):", "", "| part | s |", "|---|---:|"]
+    lines += ["| %s | %.2f |" % (label, seconds) for label, seconds in parts]
     return "\n".join(lines) + "\n"
 
 

@@ -17,7 +17,7 @@ description:
     that set C(connection) to C(local) and C(gather_facts) to C(false), as the examples do.
   - Uses a YAML configuration file whose name ends with C(waldur_images.yml) or C(waldur_images.yaml).
   - The image filters choose which images become hosts; an image chosen by O(tenant) keeps all its tenants, in
-    C(waldur_tenants) and in the groups, not only that one.
+    C(waldur_tenant_uuids) and in the groups, not only that one.
   - "Groups: C(waldur_images) holds every image. Below it, one group per service settings, C(waldur_settings_<name>),
     and below that one group per tenant, C(waldur_tenant_<name>). An image linked to several tenants is in each of
     their groups; an image linked to none is directly in its settings' group. Only groups that hold images are made.
@@ -90,7 +90,7 @@ options:
       - Which groups to make below C(waldur_images).
       - V(settings) makes one group per service settings, V(tenant) one group per tenant (a child of its settings'
         group when both are chosen). V([]) puts every image directly in C(waldur_images).
-      - Without V(tenant) no tenant listings are requested, and the host variables C(waldur_tenants) and
+      - Without V(tenant) no tenant listings are requested, and the host variables C(waldur_tenant_uuids) and
         C(waldur_tenants_known) are not set.
     type: list
     elements: str
@@ -115,7 +115,7 @@ options:
         RAM is at least its C(min_ram), smallest RAM first. These are the flavors Waldur accepts in an instance order
         with this image in one of those tenants (the system volume, compared with C(min_disk), is chosen when ordering).
       - Costs one flavor listing per tenant, and needs the tenant links, which are then fetched (and shown in
-        C(waldur_tenants)) even without V(tenant) in O(group_by). An older duplicate of O(show_duplicate_names) has no
+        C(waldur_tenant_uuids)) even without V(tenant) in O(group_by). An older duplicate of O(show_duplicate_names) has no
         known tenants, so its list is empty.
     type: bool
     default: false
@@ -130,12 +130,21 @@ options:
 notes:
   - "Host variables, named with O(hostvars_prefix) in front: every field of the image as the server sends it
     (C(url), C(uuid), C(name), C(min_disk) and C(min_ram) in MiB, C(settings), C(backend_id), ...); C(settings_uuid)
-    and C(settings_name); with V(tenant) in O(group_by), C(tenants), a list of C(uuid), C(name), C(project_uuid),
-    C(project_name), C(customer_uuid) (taken from the tenant's C(customer) URL) and C(customer_name) sorted by name
-    (also with O(fetch_flavors)), and C(tenants_known), false only for the
+    and C(settings_name); with V(tenant) in O(group_by) (also with O(fetch_flavors)), C(tenant_uuids), the uuids of
+    the image's tenants in the order of their names, and C(tenants_known), false only for the
     older duplicates of O(show_duplicate_names); with O(fetch_flavors), C(flavors_that_fit); with O(usage_stats), the
     two counts."
-  - A non-staff user sees only their own tenants, so C(waldur_tenants) lists only those.
+  - A non-staff user sees only their own tenants, so C(waldur_tenant_uuids) lists only those.
+  - "Tenants are described once, not on every image that they see (which would grow with images times tenants):
+    each tenant group has the variables C(waldur_tenant_uuid), C(waldur_tenant_name), C(waldur_project_uuid),
+    C(waldur_project_name), C(waldur_customer_uuid) and C(waldur_customer_name) (a host in several tenant groups sees,
+    as Ansible merges group variables, those of one of them); and O(compose), O(groups) and O(keyed_groups) (only they)
+    see C(waldur_tenants), a mapping of each tenant uuid to its C(uuid), C(name), C(project_uuid), C(project_name),
+    C(customer_uuid) and C(customer_name), for example
+    V(waldur_tenant_uuids | map('extract', waldur_tenants, 'project_name') | unique) as a key of O(keyed_groups)."
+  - A refresh reports its progress at C(-v) (the listings, then every tenth of the tenant listings).
+  - The cache files are readable and writable by their owner only (0600), and a cache directory the plugin creates
+    is 0700.
   - The cache (O(cache=true)) stores the API data (images, settings and tenant names, tenant links, flavors, usage), never
     groups, host names or the token. Groups and names are rebuilt from it on each run, so O(hostname),
     O(hostvars_prefix), O(fits), O(compose), O(groups) and O(keyed_groups) can change without a refresh. A cached
@@ -201,6 +210,7 @@ keyed_groups:
 
 import hashlib
 import json
+import os
 import re
 
 from ansible.errors import AnsibleError, AnsibleParserError
@@ -215,12 +225,16 @@ from ansible_collections.waldur.cloud.plugins.plugin_utils.client import failure
 from ansible_collections.waldur.cloud.plugins.plugin_utils.inventory import (
     FILE_SUFFIXES,
     clean_host_name,
+    InventoryData,
     fetch_inventory_data,
     group_names,
     host_names,
     host_vars,
+    make_private,
     names_this_plugin,
-    valid_data,
+    private_files,
+    template_free,
+    tenant_table,
 )
 from ansible_collections.waldur.cloud.plugins.plugin_utils.options import reject_loose_booleans, reject_unknown_options
 from ansible_collections.waldur.cloud.plugins.plugin_utils.unsafe import make_unsafe
@@ -275,16 +289,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             data = None
             if use_cache and cache:
                 try:
-                    data = self._cache[key]
+                    stored = self._cache[key]
                 except KeyError:
-                    data = None  # not cached yet, or expired
-                if data is not None and not valid_data(data):
+                    stored = None  # not cached yet, or expired
+                data = InventoryData.from_cache(stored) if stored is not None else None
+                if stored is not None and data is None:
                     self.display.vvv("%s: the cached data has an old format; fetching it again" % path)
-                    data = None
             if data is None:
                 data = self._fetch(path, client, query, membership, usage, flavors)
                 if use_cache:
-                    self._cache[key] = data
+                    self._cache[key] = data.to_cache()
+                    self._written_cache_key = key
             else:
                 self.display.vv("%s: using cached data (no requests; --flush-cache refetches)" % path)
         self._populate(path, data, hostname, prefix, group_by, fit)
@@ -292,13 +307,30 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _fetch(self, path, client, query, membership, usage, flavors):
         # A refused token or an unreachable server is named by the client, with the option's origin.
         with failures_as(AnsibleParserError, path):
-            return fetch_inventory_data(client, query, membership=membership, usage=usage, flavors=flavors)
+            return fetch_inventory_data(client, query, membership=membership, usage=usage, flavors=flavors,
+                                        progress=lambda text: self.display.v("%s: %s" % (path, text)))
+
+    # ------------------------------------------------------------------ cache
+    def update_cache_if_changed(self):
+        """Ansible writes the cache after parse. The files hold image, tenant and project names, so they are made
+        0600, as the lookup's are (Ansible's file caches write 0644, or 0640 from ansible-core 2.21)."""
+        with private_files():
+            super().update_cache_if_changed()
+        key = getattr(self, "_written_cache_key", None)
+        directory = getattr(getattr(self._cache, "_plugin", None), "_cache_dir", None)
+        if key is not None and directory:
+            # The file name is the key with the cache plugin's prefix (and, in some versions, a schema tag) in front.
+            for name in os.listdir(directory):
+                if name.endswith(key):
+                    make_private(os.path.join(directory, name))
 
     # ---------------------------------------------------------------- options
     def _read_options(self, path):
         """Ansible's own reading and checking of the file; every error names the file, and the option where Ansible does."""
         try:
-            config = self._read_config_data(path)
+            # A cache directory Ansible creates here is the user's alone, as the files in it (update_cache_if_changed).
+            with private_files():
+                config = self._read_config_data(path)
         except AnsibleError as exc:
             raise AnsibleParserError("%s: %s" % (path, to_text(exc.message))) from None
         except AttributeError:
@@ -308,7 +340,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         reject_unknown_options(config, self.option_definitions, AnsibleParserError, path, "inventory", self.NAME)
         reject_loose_booleans(config, self.option_definitions, AnsibleParserError, path)
         # The configured cache plugin, or the memory one: Ansible calls update_cache_if_changed() either way.
-        with failures_as(AnsibleParserError, path):
+        with failures_as(AnsibleParserError, path), private_files():
             self.load_cache_plugin()
 
     def _query(self, path):
@@ -374,23 +406,34 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     # --------------------------------------------------------------- populate
     def _populate(self, path, data, hostname, prefix, group_by, fit):
-        settings = {row["uuid"]: row for row in data["settings"]}
-        for image in data["images"]:
+        settings = {row["uuid"]: row for row in data.settings}
+        for image in data.images:
             uuid = settings_uuid_of(image)
             if uuid is not None and uuid not in settings:
                 settings[uuid] = {"uuid": uuid, "name": None}
-        tenants = {row["uuid"]: row for row in data["tenants"]}
-        links = self._links(data, tenants)
-        known = set(data["membership_known"]) if data.get("membership_known") is not None else None
+        tenants = {row["uuid"]: row for row in data.tenants}
+        links = data.tenant_links()
+        known = set(data.membership_known) if data.membership_known is not None else None
 
         with failures_as(AnsibleParserError, path):
-            chosen = fit.images_that_boot(data["images"])
+            chosen = fit.images_that_boot(data.images)
         with failures_as(AnsibleParserError, path):
-            images = {image["uuid"]: host_vars(image, index, data, settings, tenants, links, known)
+            images = {image["uuid"]: host_vars(image, index, data, settings, links, known)
                       for index, image in enumerate(chosen)}
-        # One call for all hosts: equal strings (keys, settings and tenant names) are wrapped once.
-        variables = make_unsafe({uuid: {prefix + key: value for key, value in fields.items()}
+        # One call for all hosts: equal strings (keys, settings names) are wrapped once. The tenant uuids, the bulk
+        # of the data, stay plain text where they are 32 hex digits, which no template can be: wrapped, each would
+        # cost a visit in Ansible's output and be written as {"__ansible_unsafe": ...}.
+        variables = make_unsafe({uuid: {prefix + key: value for key, value in fields.items() if key != "tenant_uuids"}
                                  for uuid, fields in images.items()})
+        if data.membership is not None:
+            plain = template_free(data.membership)
+            for uuid, fields in images.items():
+                variables[uuid][prefix + "tenant_uuids"] = [
+                    plain.get(tenant) or make_unsafe(tenant) for tenant in fields["tenant_uuids"]]
+        # What describes a tenant is stated once: as the variables of its group, and as one table for the
+        # constructed options. A host names its tenants by uuid only.
+        table = tenant_table(data)
+        shared = {prefix + "tenants": make_unsafe(table)} if table is not None else {}
         names = host_names({uuid: (self._base_name(path, hostname, uuid, fields.get("name"), variables[uuid]),
                                    clean_host_name(fields["settings_name"]) or (fields["settings_uuid"] or "")[:8])
                             for uuid, fields in images.items()})
@@ -406,6 +449,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self.inventory.add_group(child)
         for parent, child in edges:
             self.inventory.add_child(parent, child)
+        tenant_of_group = {group: uuid for uuid, group in tenant_groups.items()}
+        for _parent, child in edges:
+            if child in tenant_of_group:
+                for key, value in shared[prefix + "tenants"][tenant_of_group[child]].items():
+                    self.inventory.set_variable(child, "%stenant_%s" % (prefix, key) if key in ("uuid", "name")
+                                                else prefix + key, value)
 
         strict = self.get_option("strict")
         for uuid in sorted(images, key=lambda key: (names[key], key)):
@@ -416,20 +465,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 self.inventory.add_host(host, group=group)
             for key, value in variables[uuid].items():
                 self.inventory.set_variable(host, key, value)
-            self._construct(path, host, strict)
+            self._construct(path, host, strict, shared)
         self.display.vv("%s: %d images, %d service settings, %d tenants" % (
             path, len(images), len(settings), len(tenants)))
-
-    @staticmethod
-    def _links(data, tenants):
-        """``{image uuid: [tenant uuid, ...]}`` from the per-tenant listings, tenants sorted by name."""
-        links = {}
-        for tenant_uuid, image_uuids in (data.get("membership") or {}).items():
-            for image_uuid in image_uuids:
-                links.setdefault(image_uuid, []).append(tenant_uuid)
-        for tenant_uuids in links.values():
-            tenant_uuids.sort(key=lambda uuid: (tenants.get(uuid, {}).get("name") or "", uuid))
-        return links
 
     def _base_name(self, path, hostname, uuid, name, hostvars):
         if hostname == "uuid":
@@ -474,12 +512,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             direct.append(own)
         return direct or [TOP_GROUP], edges
 
-    def _construct(self, path, host, strict):
-        """compose, groups and keyed_groups over the host's variables; with strict, a failure names its option."""
+    def _construct(self, path, host, strict, shared):
+        """compose, groups and keyed_groups over the host's variables and ``shared`` (the tenant table, which
+        only they see); with strict, a failure names its option."""
         steps = (("compose", self._set_composite_vars), ("groups", self._add_host_to_composed_groups),
                  ("keyed_groups", self._add_host_to_keyed_groups))
         for option, step in steps:
             hostvars = self.inventory.get_host(host).get_vars()
+            for name, value in shared.items():
+                hostvars.setdefault(name, value)
             try:
                 step(self.get_option(option), hostvars, host, strict=strict)
             except AnsibleError as exc:

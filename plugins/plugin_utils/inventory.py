@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What the openstack_images inventory needs besides the client: its request plan and its naming rules.
 
-``fetch_inventory_data`` makes every request and returns plain API data (what the cache stores);
+``fetch_inventory_data`` makes every request and returns the API data as ``InventoryData`` (what the cache stores);
 the naming functions turn that data into host and group names that are unique and do not depend
 on the order the server lists things in.
 """
@@ -12,10 +12,20 @@ on the order the server lists things in.
 from __future__ import annotations
 
 import collections
+import contextlib
+import os
 import re
+import threading
 import unicodedata
 
 from ansible.module_utils.common.text.converters import to_text
+
+try:
+    from ansible.template import trust_as_template
+except ImportError:  # ansible-core before 2.19 renders any string that is not marked unsafe
+
+    def trust_as_template(value):
+        return value
 
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 from ansible_collections.waldur.cloud.plugins.module_utils.fit import flavors_that_boot
@@ -35,6 +45,41 @@ DATA_FORMAT = 3
 FLAVOR_FIELDS = ("uuid", "name", "ram")
 
 
+class InventoryData(collections.namedtuple("InventoryData", (
+        "images", "settings", "tenants", "membership", "membership_known", "flavors", "usage"))):
+    """Every piece of API data the inventory is built from; the cache stores ``to_cache()`` of it.
+
+    ``images``, ``settings``, ``tenants``: the rows as listed. ``membership``: ``{tenant uuid:
+    [image uuid, ...]}`` (None when no tenant listing was asked for). ``membership_known``: the image
+    uuids whose tenants can be known (None unless ``show_duplicate_names`` asked for duplicates).
+    ``flavors``: ``{tenant uuid: [flavor, ...]}`` (``fetch_flavors``). ``usage``: the counts by image
+    name (``usage_stats``).
+    """
+
+    __slots__ = ()
+
+    def to_cache(self):
+        """A plain, JSON-able dict, as every cache plugin can store it."""
+        return dict(self._asdict(), format=DATA_FORMAT)
+
+    @classmethod
+    def from_cache(cls, value):
+        """The data stored by ``to_cache``, or None when ``value`` has another shape (an older format)."""
+        if not (isinstance(value, dict) and value.get("format") == DATA_FORMAT
+                and all(isinstance(value.get(key), list) for key in ("images", "settings", "tenants"))):
+            return None
+        return cls(**{field: value.get(field) for field in cls._fields})
+
+    def tenant_links(self):
+        """``{image uuid: [tenant uuid, ...]}``, each list in the order of the tenants' names."""
+        order = {row["uuid"]: (row.get("name") or "", row["uuid"]) for row in self.tenants}
+        links = collections.defaultdict(list)
+        for tenant_uuid in sorted(self.membership or (), key=lambda uuid: order.get(uuid, ("", uuid))):
+            for image_uuid in self.membership[tenant_uuid]:
+                links[image_uuid].append(tenant_uuid)
+        return links
+
+
 def _membership_query(query, tenant_uuid=None):
     """The user's filters as a default (deduplicated) listing, optionally of one tenant.
 
@@ -44,8 +89,29 @@ def _membership_query(query, tenant_uuid=None):
     return query.replace(show_duplicate_names=False, tenant=None, tenant_uuid=tenant_uuid)
 
 
-def fetch_inventory_data(client, query, membership=True, usage=False, flavors=False):
-    """Every piece of API data the inventory is built from, each requested once.
+class _Progress:
+    """Counts the listings of step 2 as they finish and reports every tenth of them (they run in threads)."""
+
+    def __init__(self, report, total):
+        self.report = report
+        self.total = total
+        self.done = 0
+        self.step = max(1, total // 10)
+        self.lock = threading.Lock()
+
+    def counted(self, request):
+        def run():
+            result = request()
+            with self.lock:
+                self.done += 1
+                if self.done % self.step == 0 or self.done == self.total:
+                    self.report("%d of %d listings done" % (self.done, self.total))
+            return result
+        return run
+
+
+def fetch_inventory_data(client, query, membership=True, usage=False, flavors=False, progress=None):
+    """Every piece of API data the inventory is built from, each requested once, as ``InventoryData``.
 
     1. In parallel: the service settings and tenants (names only, ``?field=``), the image listing
        and, with ``show_duplicate_names``, the default listing (which images tenant links can be
@@ -53,7 +119,10 @@ def fetch_inventory_data(client, query, membership=True, usage=False, flavors=Fa
     2. In parallel: one ``tenant_uuid`` listing per tenant on a service settings that has listed
        images (``membership``), the flavors linked to each of those tenants (``flavors``, which
        needs ``membership``), and the usage statistics (``usage``).
+
+    ``progress``, if given, is called with one line of text at each step and every tenth of step 2.
     """
+    report = progress or (lambda _text: None)
     directory = SettingsAndTenants(client)
     if query.settings is not None or query.tenant is not None:
         directory.load()
@@ -67,6 +136,8 @@ def fetch_inventory_data(client, query, membership=True, usage=False, flavors=Fa
 
     listed_settings = {settings_uuid_of(image) for image in images}
     tenants = [row for row in directory.tenants if row.get("service_settings_uuid") in listed_settings] if membership else []
+    report("%d images, %d service settings, %d tenants listed; %d tenants have images to list" % (
+        len(images), len(directory.settings), len(directory.tenants), len(tenants)))
     wanted = {("tenant", row["uuid"]): lambda tenant_uuid=row["uuid"]: _membership_query(query, tenant_uuid).run(client, directory)
               for row in tenants}
     if flavors:
@@ -74,19 +145,19 @@ def fetch_inventory_data(client, query, membership=True, usage=False, flavors=Fa
                        for row in tenants})
     if usage:
         wanted["usage"] = lambda: _usage(client, directory)
-    results = client.fetch_concurrently(wanted)
-    return {
-        "format": DATA_FORMAT,
-        "images": images,
-        "settings": directory.settings,
-        "tenants": directory.tenants,
-        "membership": {row["uuid"]: [image["uuid"] for image in results[("tenant", row["uuid"])]]
-                       for row in tenants} if membership else None,
-        "membership_known": known,
-        "flavors": {row["uuid"]: [{key: flavor.get(key) for key in FLAVOR_FIELDS} for flavor in results[("flavors", row["uuid"])]]
-                    for row in tenants} if flavors else None,
-        "usage": results["usage"] if usage else None,
-    }
+    counter = _Progress(report, len(wanted))
+    results = client.fetch_concurrently({name: counter.counted(request) for name, request in wanted.items()})
+    return InventoryData(
+        images=images,
+        settings=directory.settings,
+        tenants=directory.tenants,
+        membership={row["uuid"]: [image["uuid"] for image in results[("tenant", row["uuid"])]]
+                    for row in tenants} if membership else None,
+        membership_known=known,
+        flavors={row["uuid"]: [{key: flavor.get(key) for key in FLAVOR_FIELDS} for flavor in results[("flavors", row["uuid"])]]
+                 for row in tenants} if flavors else None,
+        usage=results["usage"] if usage else None,
+    )
 
 
 def _usage(client, directory):
@@ -105,13 +176,6 @@ def flavors_that_fit(image, tenant_flavors, index=0):
         if flavor.get("name") not in names:
             names.append(flavor.get("name"))
     return names
-
-
-def valid_data(data):
-    """Whether ``data`` (e.g. read from a cache) has the shape ``fetch_inventory_data`` returns."""
-    return (isinstance(data, dict) and data.get("format") == DATA_FORMAT
-            and isinstance(data.get("images"), list) and isinstance(data.get("settings"), list)
-            and isinstance(data.get("tenants"), list))
 
 
 # What Ansible's host patterns (hosts:, --limit, --host) would split on or read as wildcards and ranges,
@@ -211,26 +275,70 @@ def names_this_plugin(path):
 
 
 def tenant_vars(row):
-    """What a host shows of one of its tenants; the server names the customer only by URL."""
+    """What the inventory states once about a tenant; the server names the customer only by URL."""
     return {"uuid": row.get("uuid"), "name": row.get("name"), "project_uuid": row.get("project_uuid"),
             "project_name": row.get("project_name"), "customer_uuid": uuid_in_url(row.get("customer") or "", "customers"),
             "customer_name": row.get("customer_name")}
 
 
-def host_vars(image, index, data, settings, tenants, links, known):
-    """The host variables of one image (before the prefix): its fields and what the inventory adds to them."""
+def tenant_table(data):
+    """``{tenant uuid: tenant_vars}`` of the tenants whose images were listed, or None without tenant listings."""
+    if data.membership is None:
+        return None
+    return {row["uuid"]: tenant_vars(row) for row in data.tenants if row["uuid"] in data.membership}
+
+
+HEX_UUID = re.compile(r"[0-9a-f]{32}")
+
+
+def template_free(uuids):
+    """``{uuid: uuid}`` of those of ``uuids`` that are 32 hex digits, marked as text Ansible may template.
+
+    Such text renders to itself, so it needs no unsafe marking; marked trusted, ansible-inventory --list writes
+    it as a plain string, not as ``{"__ansible_unsafe": ...}`` (ansible-core 2.19 and later write that for every
+    untrusted string, earlier versions for every string marked unsafe).
+    """
+    return {uuid: trust_as_template(uuid) for uuid in uuids if isinstance(uuid, str) and HEX_UUID.fullmatch(uuid)}
+
+
+def host_vars(image, index, data, settings, links, known):
+    """The host variables of one image (before the prefix): its fields and what the inventory adds to them.
+
+    The image's tenants are only named, by uuid: what describes them is stated once, in ``tenant_table``.
+    """
     hostvars = dict(image)
     settings_uuid = settings_uuid_of(image)
     hostvars["settings_uuid"] = settings_uuid
     hostvars["settings_name"] = settings.get(settings_uuid, {}).get("name")
-    if data.get("membership") is not None:
-        hostvars["tenants"] = [tenant_vars(tenants.get(uuid, {})) for uuid in links.get(image["uuid"], ())]
+    if data.membership is not None:
+        hostvars["tenant_uuids"] = links.get(image["uuid"], [])
         hostvars["tenants_known"] = known is None or image["uuid"] in known
-    if data.get("flavors") is not None:
+    if data.flavors is not None:
         hostvars["flavors_that_fit"] = flavors_that_fit(
-            image, [flavor for uuid in links.get(image["uuid"], ()) for flavor in data["flavors"].get(uuid, ())], index)
-    if data.get("usage") is not None:
-        counts = data["usage"].get(image.get("name")) or {}
+            image, [flavor for uuid in links.get(image["uuid"], ()) for flavor in data.flavors.get(uuid, ())], index)
+    if data.usage is not None:
+        counts = data.usage.get(image.get("name")) or {}
         for field in ("running_instances_count", "created_instances_count"):
             hostvars[field] = counts.get(field, 0)
     return hostvars
+
+
+@contextlib.contextmanager
+def private_files():
+    """Files and directories created inside are the current user's alone (umask 077).
+
+    The umask is the process's: Ansible parses inventory sources one at a time, in one thread.
+    """
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def make_private(path):
+    """Make the file at ``path`` readable and writable by its owner only, if it exists."""
+    try:
+        os.chmod(path, 0o600)
+    except FileNotFoundError:
+        pass

@@ -380,14 +380,14 @@ def test_names_from_the_api_are_never_templated_in_groups_hostvars_or_plays(tmp_
   tasks:
     - name: Show it
       ansible.builtin.debug:
-        msg: "{{ inventory_hostname }} {{ waldur_name }} {{ waldur_settings_name }} {{ waldur_tenants | map(attribute='name') }} {{ group_names }}"
+        msg: "{{ inventory_hostname }} {{ waldur_name }} {{ waldur_settings_name }} {{ waldur_tenant_name | default('') }} {{ group_names }}"
     - name: Write it
       ansible.builtin.copy:
         content: "{{ {'hosts': ansible_play_hosts_all, 'groups': groups.keys() | list,
                       'names': ansible_play_hosts_all | map('extract', hostvars, 'waldur_name') | list,
                       'settings': ansible_play_hosts_all | map('extract', hostvars, 'waldur_settings_name') | list,
-                      'tenants': ansible_play_hosts_all | map('extract', hostvars, 'waldur_tenants') | flatten
-                                 | map(attribute='name') | list}
+                      'tenants': ansible_play_hosts_all | map('extract', hostvars) | selectattr('waldur_tenant_name', 'defined')
+                                 | map(attribute='waldur_tenant_name') | list}
                      | to_json }}"
         dest: "%s"
         mode: "0600"

@@ -11,6 +11,9 @@ bootable volumes for usage_stats; the users of users.py with their tokens.
 
 large: the small data plus 5,000 images on a fourth, shared cloud, 4,300 of them sharing 300
 names: enough ties among equal names for a plain page walk to repeat and miss images.
+
+provider: the large data plus a provider's shape on a fifth, shared cloud (``cloud-provider``): 200
+tenants, each linked to 50 of its 150 images, as a provider's public images are seen by many tenants.
 """
 
 import random
@@ -58,8 +61,10 @@ def main(which):
             seed_small()
         elif which == "large":
             seed_large()
+        elif which == "provider":
+            seed_provider()
         else:
-            sys.exit("usage: seed.py small|large")
+            sys.exit("usage: seed.py small|large|provider")
 
 
 def seed_small():
@@ -195,6 +200,26 @@ def seed_large():
             continue  # linked to no tenant: staff only
         rows.append(links(image_id=made.id, tenant_id=bulk[index % 3 == 0].id))
     links.objects.bulk_create(rows)
+
+
+PROVIDER_TENANTS = 200
+PROVIDER_IMAGES = 150
+PROVIDER_LINKS_PER_TENANT = 50
+
+
+def seed_provider():
+    """A provider's shape: many tenants, each seeing many of one cloud's images (in bulk: 10,000 links)."""
+    cloud = openstack_settings("cloud-provider", shared=True, customer=None)
+    projects = list(Project.objects.order_by("name"))
+    tenants = [tenant("customer-%03d" % number, cloud, projects[number % len(projects)])
+               for number in range(PROVIDER_TENANTS)]
+    images = Image.objects.bulk_create(
+        Image(settings=cloud, name="public-%03d" % number, min_disk=(number % 5) * GIB, min_ram=(number % 3) * 512,
+              backend_id="provider-%03d" % number)
+        for number in range(PROVIDER_IMAGES))
+    links = Image.tenants.through
+    links.objects.bulk_create(links(image_id=made.id, tenant_id=linked.id)
+                              for linked in tenants for made in RNG.sample(images, PROVIDER_LINKS_PER_TENANT))
 
 
 if __name__ == "__main__":

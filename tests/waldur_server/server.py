@@ -50,7 +50,7 @@ GUNICORN = "gunicorn==22.0.0"
 
 DB_USER = "waldur"
 DB_PORT = "5432"  # only names the socket file inside the private socket directory
-DATASETS = ("small", "large")
+DATASETS = ("small", "large", "provider")
 READY_SECONDS = 120
 STOP_SECONDS = 15
 # Debian's packages that the build and the server need, for the messages that name them.

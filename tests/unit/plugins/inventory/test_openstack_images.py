@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 
 import pytest
@@ -16,6 +17,7 @@ from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import inventory_loader
 from ansible.template import Templar
+from ansible.utils.display import Display
 
 from ansible_collections.waldur.cloud.tests.unit.helpers import IMAGES, ROOT, SETTINGS, TENANTS, TOKEN
 
@@ -219,12 +221,30 @@ def test_host_variables_are_the_image_and_its_settings_and_tenants(run, scripted
     assert variables["waldur_settings_uuid"] == CLOUD_A
     assert variables["waldur_settings_name"] == "cloud-a"
     assert variables["waldur_tenants_known"] is True
-    assert [tenant["name"] for tenant in variables["waldur_tenants"]] == ["dev", "prod"]
-    assert variables["waldur_tenants"][1] == {"uuid": PROD_A, "name": "prod", "project_uuid": "9" * 32,
-                                              "project_name": "web", "customer_uuid": "8" * 32, "customer_name": "Org"}
-    assert hostvars(inventory, "debian-12")["waldur_tenants"] == []
+    assert variables["waldur_tenant_uuids"] == [DEV_A, PROD_A]  # in the order of the tenants' names
+    assert hostvars(inventory, "debian-12")["waldur_tenant_uuids"] == []
+    assert "waldur_tenants" not in variables
     assert "ansible_host" not in variables and "ansible_connection" not in variables
     assert "waldur_running_instances_count" not in variables
+
+
+def test_a_tenant_is_described_once_by_the_variables_of_its_group(run, scripted):
+    inventory = run({}, full_steps(scripted))
+    assert inventory.groups["waldur_tenant_prod_1a000000"].get_vars() == {
+        "waldur_tenant_uuid": PROD_A, "waldur_tenant_name": "prod", "waldur_project_uuid": "9" * 32,
+        "waldur_project_name": "web", "waldur_customer_uuid": "8" * 32, "waldur_customer_name": "Org"}
+    assert inventory.groups["waldur_tenant_prod_1b000000"].get_vars()["waldur_project_name"] == "db"
+    # The top and settings groups carry none: no host variable grows with the tenants.
+    assert inventory.groups["waldur_images"].get_vars() == {} and inventory.groups["waldur_settings_cloud_b"].get_vars() == {}
+
+
+def test_a_refresh_reports_its_progress_at_v(run, scripted, monkeypatch):
+    lines = []
+    monkeypatch.setattr(Display, "v", lambda self, message, host=None: lines.append(message))
+    run({}, full_steps(scripted), name="progress.waldur_images.yml")
+    mine = [line.split(": ", 1)[1] for line in lines if "progress.waldur_images.yml" in line]
+    assert mine == ["7 images, 3 service settings, 4 tenants listed; 3 tenants have images to list",
+                    "1 of 3 listings done", "2 of 3 listings done", "3 of 3 listings done"]
 
 
 def test_the_hostvars_prefix_can_be_changed_or_dropped(run, scripted):
@@ -244,8 +264,9 @@ def test_remote_data_is_never_rendered(run, scripted):
     assert stays_literal(inventory.get_host(INJECTION_HOST).name)
     variables = hostvars(inventory, INJECTION_HOST)
     assert variables["waldur_name"] == INJECTION
-    for value in (variables["waldur_name"], variables["waldur_tenants"][0]["name"],
-                  variables["waldur_tenants"][0]["project_name"], variables["copy"], variables["joined"]):
+    evil_group = inventory.groups["waldur_tenant____7___7___"].get_vars()
+    for value in (variables["waldur_name"], evil_group["waldur_tenant_name"], evil_group["waldur_project_name"],
+                  variables["copy"], variables["joined"]):
         assert stays_literal(value), value
     assert variables["joined"] == INJECTION + "!"
     assert "waldur_tenant____7___7___" in inventory.groups
@@ -282,7 +303,7 @@ def test_group_by_switches_levels_off_and_skips_their_requests(run, scripted, gr
     assert any(name.startswith("waldur_tenant_") for name in names) is tenant_groups
     assert any(name.startswith("waldur_settings_") for name in names) is settings_groups
     variables = hostvars(inventory, "debian-12")
-    assert ("waldur_tenants" in variables) is tenant_groups
+    assert ("waldur_tenant_uuids" in variables) is tenant_groups
     assert variables["waldur_settings_name"] == "cloud-a"
     if not settings_groups and tenant_groups:
         assert "waldur_tenant_dev" in child_groups(inventory, "waldur_images")
@@ -294,7 +315,8 @@ def test_group_by_switches_levels_off_and_skips_their_requests(run, scripted, gr
 # ----------------------------------------------------------------------------------------- constructed
 def test_keyed_groups_really_group(run, scripted):
     inventory = run({"keyed_groups": [{"key": "waldur_settings_name", "prefix": "cloud"},
-                                      {"key": "waldur_tenants | map(attribute='project_name') | list", "prefix": "project"},
+                                      {"key": "waldur_tenant_uuids | map('extract', waldur_tenants, 'project_name') | list",
+                                       "prefix": "project"},
                                       {"key": "waldur_min_ram | string", "prefix": "ram", "separator": "-"}]},
                     full_steps(scripted))
     assert group_hosts(inventory, "cloud_cloud_b") == sorted(["UBUNTU", INJECTION_HOST, "ubuntu-22.04@cloud-b"])
@@ -349,7 +371,7 @@ def test_a_tenant_filter_keeps_every_tenant_of_the_images(run, scripted):
     inventory = run({"tenant": "dev"}, steps)
     # Only images of dev, but ubuntu-22.04 is in prod too; cloud-b has no listed image, so prod(b) is not asked.
     assert sorted(inventory.hosts) == ["ubuntu", "ubuntu-22.04"]
-    assert [tenant["name"] for tenant in hostvars(inventory, "ubuntu-22.04")["waldur_tenants"]] == ["dev", "prod"]
+    assert hostvars(inventory, "ubuntu-22.04")["waldur_tenant_uuids"] == [DEV_A, PROD_A]
 
 
 def test_show_duplicate_names_marks_what_the_server_cannot_tell(run, scripted):
@@ -361,7 +383,7 @@ def test_show_duplicate_names_marks_what_the_server_cannot_tell(run, scripted):
     inventory = run({"show_duplicate_names": True}, steps)
     assert len(inventory.hosts) == len(IMAGE_ROWS) + 1
     old = hostvars(inventory, "ubuntu-22.04@cloud-a~%s" % older["uuid"][:8])
-    assert old["waldur_tenants_known"] is False and old["waldur_tenants"] == []
+    assert old["waldur_tenants_known"] is False and old["waldur_tenant_uuids"] == []
     new = hostvars(inventory, "ubuntu-22.04@cloud-a~11111111")
     assert new["waldur_tenants_known"] is True
     assert hostvars(inventory, "debian-12")["waldur_tenants_known"] is True  # in no tenant, and known to be
@@ -386,6 +408,19 @@ def test_a_cached_run_makes_no_request_and_rebuilds_everything(run, scripted, tm
     assert group_hosts(second, "in_cloud_b") == sorted(row["uuid"] for row in IMAGE_ROWS if CLOUD_B in row["settings"])
     assert len(second.hosts) == len(first.hosts)
     assert [len(transport.requests) for transport in run.transports] == [len(full_steps(scripted)), 0]
+
+
+def test_the_cache_is_readable_by_its_owner_only(run, scripted, tmp_path):
+    """The files hold image, tenant and project names: 0600 (Ansible's jsonfile writes 0644 or 0640), also when an
+    older run left a readable file, and a directory the plugin creates is 0700."""
+    run(cache_config(tmp_path), full_steps(scripted))
+    directory = tmp_path / "cache"
+    path = directory / os.listdir(str(directory))[0]
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.chmod(0o644)
+    run(cache_config(tmp_path), full_steps(scripted), cache=False)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def test_flush_cache_fetches_again(run, scripted, tmp_path):
@@ -571,9 +606,9 @@ def test_a_non_staff_user_gets_settings_names_from_tenants(emulator, tmp_path):
     visibility = emulator.dataset["visibility"]["user"]
     assert {hostvars(inventory, host)["waldur_uuid"] for host in inventory.hosts} == set(visibility["default_list"])
     assert all(hostvars(inventory, host)["waldur_settings_name"] for host in inventory.hosts)
-    tenants = {row["uuid"] for host in inventory.hosts for row in hostvars(inventory, host)["waldur_tenants"]}
+    tenants = {uuid for host in inventory.hosts for uuid in hostvars(inventory, host)["waldur_tenant_uuids"]}
     assert tenants <= set(visibility["tenants"])
-    assert all(hostvars(inventory, host)["waldur_tenants"] for host in inventory.hosts)  # non-staff: always a tenant
+    assert all(hostvars(inventory, host)["waldur_tenant_uuids"] for host in inventory.hosts)  # non-staff: always a tenant
 
 
 @pytest.mark.parametrize("options, message", [
