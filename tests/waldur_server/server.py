@@ -47,6 +47,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
 SHARED_DIR = os.path.join(os.path.dirname(REPO_ROOT), "shared", "waldur-server")
 
+
 def _default_cache_dir():
     base = os.environ.get("XDG_CACHE_HOME", "")
     if not os.path.isabs(base):  # the XDG spec: a relative value is ignored
@@ -493,9 +494,9 @@ def waldur_environment(cluster, database, state_dir):  # pylint: disable=redefin
 def run_in_waldur(venv, cluster, database, state_dir, *command, **kwargs):
     """Run ``command`` (a program of Waldur's venv and its arguments) against ``database``."""
     program = os.path.join(venv, "bin", command[0])
-    kwargs.setdefault("check", True)
+    check = kwargs.pop("check", True)
     return subprocess.run([program] + list(command[1:]), env=waldur_environment(cluster, database, state_dir),
-                          cwd=HERE, **kwargs)
+                          cwd=HERE, check=check, **kwargs)
 
 
 # --------------------------------------------------------------------------------- the dumps
