@@ -217,7 +217,14 @@ def missing_prerequisites():
         missing.append("an unprivileged account to run PostgreSQL as root: the 'postgres' user of Debian's package")
     if server_python() is None:
         missing.append("Python 3.10 or 3.11 (Waldur's pins exclude 3.12+)")
-    if not _cached_venvs():
+    if not _writable(CACHE_DIR):
+        missing.append("a writable cache directory (%s is not): set WALDUR_SERVER_CACHE to one" % CACHE_DIR)
+    try:
+        venv_cached = os.path.exists(os.path.join(venv_dir(source_commit()), ".complete"))
+    except Unavailable as exc:
+        missing.append(str(exc))
+        venv_cached = True  # the source is what is missing; the headers are checked once it is given
+    if not venv_cached:
         for header, package in (("/usr/include/ldap.h", "libldap2-dev"), ("/usr/include/sasl/sasl.h", "libsasl2-dev")):
             if not os.path.exists(header):
                 missing.append("%s (to build python-ldap): apt-get install %s" % (header, package))
@@ -236,8 +243,11 @@ def _postgres_account():
         return None
 
 
-def _cached_venvs():
-    return glob.glob(os.path.join(CACHE_DIR, "venv-*", ".complete"))
+def _writable(directory):
+    """Whether ``directory``, or the nearest existing folder above it (where it would be made), is writable."""
+    while not os.path.exists(directory):
+        directory = os.path.dirname(directory)
+    return os.access(directory, os.W_OK)
 
 
 # ------------------------------------------------------------------------------------ source
@@ -260,8 +270,11 @@ def shared_archive():
 
 def _archive_commit(path):
     """The commit recorded by ``git archive`` in the tar's pax header (git get-tar-commit-id)."""
-    with tarfile.open(path) as archive:
-        comment = archive.pax_headers.get("comment", "")
+    try:
+        with tarfile.open(path) as archive:
+            comment = archive.pax_headers.get("comment", "")
+    except (OSError, tarfile.TarError) as exc:
+        raise Unavailable("%s: not a readable archive (%s)" % (path, str(exc).splitlines()[0])) from None
     if len(comment) != 40:
         raise Unavailable("%s: not an archive made by git archive (no commit id in it)" % path)
     return comment
