@@ -171,10 +171,13 @@ ${missing//missing: /    - }
   python -m tests.waldur_server run -- bash -c '
     set -e
     python -m pytest tests/live/seeded -q -p no:cacheprovider -n "$1"
+    echo "real-server: the live suite took ${SECONDS}s"
     for user in staff owner member; do
       echo "real-server: make test-live as $user"
+      SECONDS=0
       WALDUR_API_TOKEN=$(python -c "import sys; from tests.waldur_server.users import TOKENS; print(TOKENS[sys.argv[1]])" "$user") \
         bash scripts/test-live.sh
+      echo "real-server: make test-live as $user took ${SECONDS}s"
     done' real-server "$PYTEST_WORKERS"
 }
 
