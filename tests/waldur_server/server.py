@@ -837,8 +837,18 @@ class OrmSession:
         return json.loads(answer)
 
     def close(self):
+        """End change.py's input and wait for it to exit: within READY_SECONDS, not STOP_SECONDS, as
+        a Django process on a loaded machine can take longer than STOP_SECONDS to end (seen at a
+        load of 20 on 2 cores). One that never ends is killed, and is an error."""
         self.process.stdin.close()
-        self.process.wait(STOP_SECONDS)
+        try:
+            status = self.process.wait(READY_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise RuntimeError("change.py did not exit within %ds of the end of its input" % READY_SECONDS) from None
+        if status != 0:
+            raise RuntimeError("change.py exited with status %d" % status)
 
 
 class Served:
