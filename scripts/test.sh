@@ -165,13 +165,14 @@ run_examples() {
 real_server() {
   local missing
   if ! missing=$(python -m tests.waldur_server check); then
-    local packages skipped
+    local packages cache skipped
     packages=$(python -c "from tests.waldur_server.server import DEBIAN_PACKAGES; print(DEBIAN_PACKAGES)")
+    cache=$(python -c "from tests.waldur_server.server import CACHE_DIR; print(CACHE_DIR)")
     skipped="real-server SKIPPED (the live suite against a real Waldur, tests/live/seeded, and make test-live
   with its users' tokens). This machine lacks:
 ${missing//missing: /    - }
   To run it: apt-get install $packages (as root),
-  then \`make real-server\` (first run ~10 minutes: Waldur's venv and 330 migrations; cached in .cache/waldur-server/)."
+  then \`make real-server\` (first run ~5 minutes more: Waldur's venv, cached for every clone in $cache)."
     if [ "${CI:-}" = true ]; then
       echo "${skipped/SKIPPED/cannot run, and CI=true never skips it}" >&2
       return 1
@@ -186,10 +187,13 @@ ${missing//missing: /    - }
   python -m tests.waldur_server run -- bash -c '
     set -e
     python -m pytest tests/live/seeded -q -p no:cacheprovider -n "$1"
+    echo "real-server: the live suite took ${SECONDS}s"
     for user in staff owner member; do
       echo "real-server: make test-live as $user"
+      SECONDS=0
       WALDUR_API_TOKEN=$(python -c "import sys; from tests.waldur_server.users import TOKENS; print(TOKENS[sys.argv[1]])" "$user") \
         bash scripts/test-live.sh
+      echo "real-server: make test-live as $user took ${SECONDS}s"
     done' real-server "$PYTEST_WORKERS"
 }
 
