@@ -196,7 +196,7 @@ examples() {
 }
 stage examples "plugin EXAMPLES, docs/examples/ and guide playbooks against the emulator, linted; every guide as written" examples
 stage examples-2.21 "the same examples on ansible-core $(core_version .venv-2.21)" run_examples .venv-2.21
-stage molecule "molecule test --all (extensions/molecule)" molecule test --all
+stage molecule "molecule test, each scenario (extensions/molecule)" bash scripts/molecule-test.sh
 stage galaxy "ansible-galaxy collection build and install; use the installed copy" bash scripts/galaxy-test.sh
 stage ee "ansible-builder create and introspect (AWX execution environment)" bash scripts/ee-test.sh
 stage real-server "the live suite against a real Waldur (PostgreSQL, gunicorn), make test-live with each user" real_server
