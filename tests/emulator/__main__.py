@@ -38,6 +38,10 @@ def parse_args(argv=None):
     parser.add_argument("--stable-ties", action="store_true",
                         help="serve equal sort keys in one stable order; by default their page order is as unstable as "
                              "the real server's (see ordering.py)")
+    parser.add_argument("--shifting-usage-order", action="store_true",
+                        help="serve usage_stats rows in an order that shifts with the page size, so that a plain walk "
+                             "repeats and misses rows; by default the order is the same at every page size, as on the "
+                             "real server (see ordering.py)")
     parser.add_argument("--latency-ms", type=float, default=0, help="delay added to every API response, in ms")
     parser.add_argument("--dataset", help="serve this data set file (dump format) instead of generating one")
     parser.add_argument("--dump-dataset", help="write the served data set with its truth to this file, before serving")
@@ -79,7 +83,8 @@ def main(argv=None):
                                    names=args.names)
     emulator = WaldurEmulator(dataset, port=args.port, host=args.host, latency_ms=args.latency_ms,
                               legacy_fields=args.legacy_fields, server_version=args.server_version, verbose=args.verbose,
-                              tls_cert=args.tls_cert, tls_key=args.tls_key, unstable_ties=not args.stable_ties)
+                              tls_cert=args.tls_cert, tls_key=args.tls_key, unstable_ties=not args.stable_ties,
+                              shifting_usage_order=args.shifting_usage_order)
     for spec in args.fault:
         try:
             emulator.add_fault(**spec)

@@ -47,8 +47,9 @@ HANDLERS = {
     "servicesettings-list": "settings_list",
     "servicesettings-detail": "settings_detail",
 }
-# usage_stats rows have no order; the planner picks one of this many (ordering.py).
-USAGE_PLANS = 2
+# usage_stats rows have no defined order: one for every page size, as on the real server, or with
+# shifting_usage_order one of this many, chosen per page (ordering.py).
+SHIFTING_USAGE_PLANS = 2
 
 
 def _name_of(obj):
@@ -180,9 +181,10 @@ class _Paginated:
 class Api:
     """The request -> (status, headers, body) logic, independent of the socket layer."""
 
-    def __init__(self, store, unstable_ties=True):
+    def __init__(self, store, unstable_ties=True, shifting_usage_order=False):
         self.store = store
         self.unstable_ties = unstable_ties
+        self.usage_plans = SHIFTING_USAGE_PLANS if shifting_usage_order else 1
 
     def page_of(self, request, objects, tie_key, identity, plans=None):
         """(the page ``request`` asks for, its objects); ties ordered as the real server orders them."""
@@ -354,7 +356,7 @@ class Api:
     def usage_stats(self, snap, request):
         providers, shared = self.usage_params(request)
         rows = snap.usage_rows(providers, shared)
-        page, shown = self.page_of(request, rows, _unordered, bytes, USAGE_PLANS)
+        page, shown = self.page_of(request, rows, _unordered, bytes, self.usage_plans)
         return 200, page.headers(), b"[" + b",".join(shown) + b"]"
 
     @staticmethod
@@ -397,7 +399,7 @@ class Api:
 
     def flavor_usage_stats(self, snap, request):
         rows = flavor_rules.usage_rows(snap, *self.usage_params(request))
-        page, shown = self.page_of(request, rows, _unordered, _name_of, USAGE_PLANS)
+        page, shown = self.page_of(request, rows, _unordered, _name_of, self.usage_plans)
         return 200, page.headers(), dumps(shown)
 
     # ------------------------------------------------------ tenants/settings
@@ -781,14 +783,15 @@ class WaldurEmulator:
     """
 
     def __init__(self, dataset=None, port=0, latency_ms=0, legacy_fields=False, host="127.0.0.1",
-                 server_version=None, verbose=False, tls_cert=None, tls_key=None, ssl_context=None, unstable_ties=True):
+                 server_version=None, verbose=False, tls_cert=None, tls_key=None, ssl_context=None, unstable_ties=True,
+                 shifting_usage_order=False):
         if dataset is None:
             dataset = generate_dataset()
         if server_version is None:
             server_version = LEGACY_SERVER_VERSION if legacy_fields else DEFAULT_SERVER_VERSION
         self.server_version = server_version
         self.store = Store(dataset, server_version=server_version)
-        self.api = Api(self.store, unstable_ties)
+        self.api = Api(self.store, unstable_ties, shifting_usage_order)
         self.host = host
         self.port = port
         self.latency_ms = latency_ms
