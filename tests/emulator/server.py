@@ -32,6 +32,7 @@ ALLOW_DETAIL_RW = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"  # tenants, service s
 VARY = "Accept, Accept-Language, Cookie"
 CONTROL_PREFIX = "/__emulator__/"
 REQUEST_LOG_SIZE = 100000  # requests kept in ``WaldurEmulator.requests`` (the counts are never capped)
+LOG_LINES = 300  # the last lines of ``WaldurEmulator.log_lines()``, which tests print when they fail
 SETTINGS_TYPES = ("OpenStack", "OpenStackTenant", "SLURM", "Remote", "Azure", "Rancher", "VMware")
 MISSING_CREDENTIALS = "Authentication credentials were not provided."
 # The Api method that answers each served route.
@@ -529,8 +530,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        if self.server.emulator.verbose:
-            sys.stderr.write("%s - %s\n" % (self.address_string(), format % args))
+        self.server.emulator.log("%s - %s" % (self.address_string(), format % args))
 
     def send_response(self, code, message=None):
         self.log_request(code)
@@ -595,7 +595,9 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             result = emulator.api.handle(request)
         except Exception as exc:  # pylint: disable=broad-except
-            sys.stderr.write("waldur emulator: internal error on %s %s: %r\n" % (method, self.path, exc))
+            message = "waldur emulator: internal error on %s %s: %r" % (method, self.path, exc)
+            sys.stderr.write(message + "\n")
+            emulator.log(message)
             result = (500, (), dumps({"detail": "Emulator internal error."}), None)
         if result[0] == "redirect":
             self._redirect(result[1])
@@ -763,6 +765,7 @@ class _Server(ThreadingHTTPServer):
         super().shutdown_request(request)
 
     def handle_error(self, request, client_address):
+        self.emulator.log("error on a connection from %s: %r" % (client_address[0], sys.exc_info()[1]))
         if self.emulator.verbose:
             super().handle_error(request, client_address)
 
@@ -806,6 +809,7 @@ class WaldurEmulator:
         self._req_lock = threading.Lock()
         self._counts = collections.Counter()
         self._requests = collections.deque(maxlen=REQUEST_LOG_SIZE)
+        self._log = collections.deque(maxlen=LOG_LINES)
         self._faults = []
         self._hooks = []
 
@@ -819,6 +823,7 @@ class WaldurEmulator:
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="waldur-emulator-%d" % self.port, daemon=True)
         self._thread.start()
+        self.log("serving %s" % self.url)
         return self
 
     def stop(self):
@@ -830,6 +835,17 @@ class WaldurEmulator:
         server.server_close()
         self._thread.join(timeout=10)
         self._thread = None
+        self.log("stopped")
+
+    def log(self, line):
+        """Keep ``line`` (timed) for ``log_lines()``; with ``verbose``, also write it on stderr."""
+        self._log.append("%s %s" % (time.strftime("%H:%M:%S"), line))
+        if self.verbose:
+            sys.stderr.write(line + "\n")
+
+    def log_lines(self):
+        """The last LOG_LINES lines of the log: start, stop, each request with its status, internal errors."""
+        return list(self._log)
 
     def __enter__(self):
         return self.start()
