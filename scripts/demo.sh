@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export ANSIBLE_COLLECTIONS_PATH="$PWD/.cache/collections"
 export ANSIBLE_PYTHON_INTERPRETER="$PWD/.venv/bin/python"
+# The demo plays on the implicit localhost, as it should: no warning that there is no inventory.
+export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
 playbook=(.venv/bin/ansible-playbook playbooks/demo.yml "$@")
 if [ -n "${WALDUR_API_URL:-}" ] && [ -n "${WALDUR_API_TOKEN:-}" ]; then
   echo "Running the demo against $WALDUR_API_URL"

@@ -9,10 +9,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$PWD/.venv/bin
 tmp=$(mktemp -d /tmp/waldur-galaxy.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+made=()
+trap 'rm -rf "$tmp" "${made[@]}"' EXIT
 fail() { echo "galaxy: $*" >&2; exit 1; }
 
 version=$(sed -n 's/^version: *//p' galaxy.yml)
+# The build outputs a user's checkout holds after the guides: a tarball built into dist/ (getting started) and
+# ansible-builder's context/ (AWX). Made here when absent, and removed at the end.
+if [ ! -e dist ]; then
+  made+=("$PWD/dist")
+  "$bin/ansible-galaxy" collection build --output-path dist >/dev/null
+fi
+if [ ! -e context ]; then
+  made+=("$PWD/context")
+  mkdir -p context/_build && echo "FROM scratch" > context/Containerfile
+fi
 "$bin/ansible-galaxy" collection build --output-path "$tmp/dist" >/dev/null
 tarball=$tmp/dist/waldur-cloud-$version.tar.gz
 [ -f "$tarball" ] || fail "no $tarball"
@@ -20,7 +31,7 @@ tar -tzf "$tarball" | sed 's|^\./||' | sort > "$tmp/files"
 echo "galaxy: built $(basename "$tarball"): $(wc -l < "$tmp/files") entries, $(du -k "$tarball" | cut -f1) KiB"
 
 # Nothing local or generated.
-junk='(^|/)(\.venv[^/]*|\.nox|\.cache|\.ansible|\.pytest_cache|\.hypothesis|__pycache__|\.git|\.ci)(/|$)|\.pyc$|\.tar\.gz$|^tests/output/|^bench/|^docs/build/|^docs/rst/|^scripts/|^Makefile$|^ansible\.cfg$|^noxfile\.py$|^antsibull-nox\.toml$|^requirements-(dev|test-|importer).*\.txt$|^changelogs/\.plugin-cache\.yaml$'
+junk='(^|/)(\.venv[^/]*|\.nox|\.cache|\.ansible|\.pytest_cache|\.hypothesis|__pycache__|\.git|\.ci)(/|$)|\.pyc$|\.tar\.gz$|^tests/output/|^bench/|^docs/build/|^docs/rst/|^(dist|context)(/|$)|^scripts/|^Makefile$|^ansible\.cfg$|^noxfile\.py$|^antsibull-nox\.toml$|^requirements-(dev|test-|importer).*\.txt$|^changelogs/\.plugin-cache\.yaml$'
 if grep -E "$junk" "$tmp/files" > "$tmp/junk"; then
   fail "the tarball holds files that build_ignore in galaxy.yml should keep out:
 $(head -20 "$tmp/junk")"

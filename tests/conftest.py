@@ -14,6 +14,8 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
+from tests.core_versions import MARKER, MARKER_HELP, is_core_independent  # noqa: E402  pylint: disable=wrong-import-position
+
 
 def _collection_importable():
     try:
@@ -37,6 +39,17 @@ def _install_collection_finder():
 
 
 COLLECTIONS_ROOT = None if _collection_importable() else _install_collection_finder()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", MARKER_HELP)
+
+
+def pytest_collection_modifyitems(items):
+    """Mark the tests that cannot depend on the ansible-core version (tests/core_versions.py says which)."""
+    for item in items:
+        if is_core_independent(item.path):
+            item.add_marker(MARKER)
 
 
 @pytest.hookimpl(hookwrapper=True)

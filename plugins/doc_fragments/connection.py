@@ -52,6 +52,8 @@ options:
     description:
       - The most seconds one attempt of a request may take in all, from connecting (TLS handshake included) to the
         last byte of the answer; an answer that trickles in slowly counts in full.
+      - Connecting and the TLS handshake get at most 10 seconds of it. An C(https://) O(api_url) whose port answers
+        plain HTTP fails at once with the C(http://) URL to give, within 15 seconds with the defaults.
       - Once a request of the task has failed, attempts are also cut to what is left of O(retry_budget).
       - If not set, the value of the E(WALDUR_TIMEOUT) environment variable is used.
     type: float

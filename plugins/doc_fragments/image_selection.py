@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # Choosing among listed images (module_utils/selection.py): the options every entry point that chooses shares.
+    # Choosing among listed images (the fit rule in module_utils/fit.py, the order in selection.py): the options every entry point that chooses shares.
     # The size syntax of fits is in the waldur.cloud.sizes fragment.
     DOCUMENTATION = r"""
 options:

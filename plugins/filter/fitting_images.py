@@ -95,18 +95,21 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
-from ansible_collections.waldur.cloud.plugins.module_utils.fit import Fit
-from ansible_collections.waldur.cloud.plugins.module_utils.selection import check_selection, flavor_size
+from ansible_collections.waldur.cloud.plugins.module_utils.fit import FORMS, Fit, unknown_keys
+from ansible_collections.waldur.cloud.plugins.module_utils.selection import check_selection
 from ansible_collections.waldur.cloud.plugins.plugin_utils.client import failures_as
-from ansible_collections.waldur.cloud.plugins.plugin_utils.options import reject_unknown_options
 
+WHERE = "fitting_images"
 FILTER_OPTIONS = ("disk", "ram", "sort_by", "order", "flavor")
 
 
 def fitting_images(images, disk=None, ram=None, sort_by=None, order="asc", flavor=None, **unknown):
     """The images of ``images`` that fit a flavor of ``disk`` and ``ram``, sorted by ``sort_by`` if given."""
-    reject_unknown_options(unknown, FILTER_OPTIONS, AnsibleFilterError, "fitting_images", "filter", "waldur.cloud.fitting_images")
-    with failures_as(AnsibleFilterError, "fitting_images"):
+    if unknown:
+        # The same words as a wrong key of fits in the module and the lookup, naming this filter's arguments.
+        raise AnsibleFilterError("%s: %s; see ansible-doc -t filter waldur.cloud.fitting_images" % (WHERE, unknown_keys(
+            None, unknown, FILTER_OPTIONS, "the filter takes %s, and sort_by and order" % FORMS, noun="argument").message))
+    with failures_as(AnsibleFilterError, WHERE):
         check_selection(sort_by, order)
         if flavor is not None:
             if not isinstance(flavor, dict):
@@ -115,9 +118,9 @@ def fitting_images(images, disk=None, ram=None, sort_by=None, order="asc", flavo
                                                   "of waldur.cloud.openstack_image_info or the openstack_image lookup" % (flavor,))
             fit = Fit.parse(dict({"flavor": flavor, "disk": disk}, **({} if ram is None else {"ram": ram})), option=None)
         else:
-            fit = Fit(flavor_size(disk, ram, option="arguments"), None, None, "")
+            fit = Fit.of_size(disk, ram)
         # The filter never asks the server: the flavor is the dict given.
-        return fit.resolved(fit.flavor_for(None)).images_that_boot(images, sort_by, order)
+        return fit.resolved(fit.flavor).images_that_boot(images, sort_by, order)
 
 
 class FilterModule:

@@ -22,8 +22,8 @@ description:
   - The result is the image dict as the server sends it, so C(.uuid), C(.name), C(.url) or C(.min_disk) can be used.
     With C(query()) or C(wantlist=true) it is a list of that one image.
   - When no image fits, or none matches the filters, the lookup fails with a message that names the filters and sizes
-    asked for, how many images were considered and the smallest requirements among them; or returns O(default) if it is
-    given.
+    asked for, how many images were considered and, for each of them (the closest three when there are more), which
+    limit it breaks with its own C(min_disk) or C(min_ram); or returns O(default) if it is given.
   - Uses the same client, connection options, environment variables, image filters and selection code as the module,
     so the lookup and M(waldur.cloud.openstack_image_info) with O(waldur.cloud.openstack_image_info#module:limit=1) choose
     the same image.
@@ -159,22 +159,24 @@ _raw:
 from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
-from ansible.utils.display import Display
 
-from ansible_collections.waldur.cloud.plugins.module_utils.fit import Fit, choose_images, image_label, images_for_fit
+from ansible_collections.waldur.cloud.plugins.module_utils.fit import Fit, FitListing, choose_images, format_size, image_label
+from ansible_collections.waldur.cloud.plugins.module_utils.fit_queries import TaskContext, images_for_fit
 from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery
-from ansible_collections.waldur.cloud.plugins.module_utils.selection import check_selection, describe_nearest, format_size, sort_key
-from ansible_collections.waldur.cloud.plugins.plugin_utils.client import CONNECTION_OPTIONS, failures_as, open_client
+from ansible_collections.waldur.cloud.plugins.module_utils.selection import check_selection, sort_key
+from ansible_collections.waldur.cloud.plugins.plugin_utils.base import WaldurPlugin, display
+from ansible_collections.waldur.cloud.plugins.plugin_utils.client import CONNECTION_OPTIONS
 from ansible_collections.waldur.cloud.plugins.plugin_utils.fetch_cache import FetchCache, cache_key
-from ansible_collections.waldur.cloud.plugins.plugin_utils.options import reject_loose_booleans, reject_unknown_options
-
-display = Display()
 
 WHERE = "waldur.cloud.openstack_image lookup"
 FILTERS = ("uuid",) + ImageQuery.LIST_FILTERS
 
 
-class LookupModule(LookupBase):
+class LookupModule(WaldurPlugin, LookupBase):
+
+    PLUGIN_TYPE = "lookup"
+    NAME = "waldur.cloud.openstack_image"
+    ERROR_CLASS = AnsibleLookupError
 
     def run(self, terms, variables=None, **kwargs):
         if terms:
@@ -182,33 +184,29 @@ class LookupModule(LookupBase):
                 WHERE, ", ".join(repr(term) for term in terms)))
         has_default = "default" in kwargs
         self.set_options(var_options=variables, direct=kwargs)
-        reject_unknown_options(kwargs, self.option_definitions, AnsibleLookupError, WHERE, "lookup", "waldur.cloud.openstack_image")
-        reject_loose_booleans(kwargs, self.option_definitions, AnsibleLookupError, WHERE)
+        self.check_options(kwargs, WHERE)
         options = {key: self.get_option(key) for key in FILTERS}
         sort_by, order = self.get_option("sort_by"), self.get_option("order")
-        with failures_as(AnsibleLookupError, WHERE):
+        with self.failures(WHERE):
             query = ImageQuery.from_options(options)
             fit = Fit.parse(self.get_option("fits"))
             check_selection(sort_by, order)
-        for warning in query.warnings:
-            display.warning("%s: %s" % (WHERE, warning))
+        self.show_warnings(query.warnings, WHERE)
         # The resolved values are passed on: ansible-core 2.16 reports keyword options of lookups as unset by origin.
-        resolved = {option: self.get_option(option) for option in CONNECTION_OPTIONS}
-        client = open_client(self, WHERE, overrides=resolved, page_size=self.get_option("page_size"),
-                             max_workers=self.get_option("max_workers"), error_class=AnsibleLookupError)
+        client = self.open_client(WHERE, overrides={option: self.get_option(option) for option in CONNECTION_OPTIONS})
         cache = FetchCache(C.DEFAULT_LOCAL_TMP, self.get_option("cache_lifetime"))
         key = cache_key(client.settings.api_root, client.settings.api_token,
                         dict(options, flavor=fit.flavor if fit is not None else None))
-        with client, failures_as(AnsibleLookupError, WHERE):
-            fetched = cache.get(key, lambda: images_for_fit(client, query, fit))
-            chosen, resolved = choose_images(fetched, fit, sort_by, order)
-        if chosen:
-            self._warn_about_ties(chosen, sort_by, options)
-            return [chosen[0]]
+        with client, self.failures(WHERE):
+            listing = FitListing(**cache.get(key, lambda: images_for_fit(TaskContext.of_query(client, query), query,
+                                                                         fit)._asdict()))
+            chosen = choose_images(listing, fit, sort_by, order)
+        if chosen.images:
+            self._warn_about_ties(chosen.images, sort_by, options)
+            return [chosen.images[0]]
         if has_default:
             return [self.get_option("default")]
-        raise AnsibleLookupError("%s: %s" % (WHERE, self._nothing_found(options, resolved.limits, resolved.candidates(
-            fetched["images"]), resolved.describe())))
+        raise AnsibleLookupError("%s: %s" % (WHERE, self._nothing_found(options, chosen)))
 
     @staticmethod
     def _warn_about_ties(chosen, sort_by, options):
@@ -226,30 +224,33 @@ class LookupModule(LookupBase):
                     ", ".join(narrowing + ["uuid"]) if narrowing else "uuid (settings and tenant are given already)"))
 
     @staticmethod
-    def _nothing_found(options, size, listed, described):
+    def _nothing_found(options, chosen):
+        """Why no image was chosen: what was asked, and for the candidates closest to fitting, which limit each breaks."""
         asked = ["%s=%r" % (key, options[key]) for key in FILTERS
                  if options[key] not in (None, "") and not (key == "show_duplicate_names" and not options[key])]
+        listed, rule = chosen.candidates, chosen.rule
         if not listed:
             if asked:
                 return "no image matches %s" % ", ".join(asked)
             return "no image is visible to this API token"
         one = len(listed) == 1
         matched = ("that match%s %s" % ("es" if one else "", ", ".join(asked))) if asked else "visible to this API token"
-        nearest = describe_nearest(listed, size)
         found = ("the 1 image %s does not fit" if one else "none of the %d images %%s fits" % len(listed)) % matched
-        advice = "use a larger flavor or other filters"
-        if described:
-            # Waldur's rule: say which flavor, and that disk is the system volume.
-            flavor = "flavor %r (%s)" % (described["flavor"].get("name"), "; ".join(described["checked"]))
-            enough_ram = [image for image in listed if image.get("min_ram", 0) <= size.ram]
-            if enough_ram and size.disk is not None:
-                # The RAM was enough for some: the system volume is what stopped them.
-                advice = ("the flavor's RAM is enough for %d of them, and the system volume of %s is what is too small: a "
-                          "system volume of %s (fits.disk) fits the smallest" % (
-                              len(enough_ram), format_size(size.disk), format_size(min(i["min_disk"] for i in enough_ram))))
-            else:
-                advice = "use a flavor with more RAM, or other filters"
+        closest = rule.closest_misses(listed)
+        why = "Why" if one else "Why, per image" if len(closest) == len(listed) else "Why, for the closest %d" % len(closest)
+        report = rule.describe()
+        if report is None:
+            flavor, advice = "a flavor with %s" % (rule.limits,), "Use a larger flavor or other filters"
         else:
-            flavor = "a flavor with %s" % (size,)
-        return "%s %s%s; %s, or give default= to get a value instead of this error" % (
-            found, flavor, " (%s)" % nearest if nearest else "", advice)
+            # Waldur's rule: say which flavor, and that disk is the system volume.
+            flavor = "flavor %r (%s)" % (report.flavor.get("name"), "; ".join(report.checked))
+            advice = "Use a flavor with more RAM, or other filters"
+            volume_only = [image for image in listed if [key for key, _needed in rule.limits.breaches(image)] == ["disk"]]
+            if volume_only:
+                # The RAM was enough for some: the system volume is what stopped them.
+                advice = ("The flavor's RAM is enough for %d of them, and the system volume of %s is what is too small: a "
+                          "system volume of %s (%sdisk) fits the smallest" % (
+                              len(volume_only), format_size(rule.system_volume), format_size(
+                                  min(image["min_disk"] for image in volume_only)), rule.prefix))
+        return "%s %s. %s: %s. %s, or give default= to get a value instead of this error" % (
+            found, flavor, why, "; ".join(closest), advice)

@@ -10,6 +10,7 @@ subclasses and each front (module, inventory, lookup) turns them into its own fa
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 import traceback
@@ -48,6 +49,12 @@ USER_AGENT = "waldur.cloud-ansible/%s" % COLLECTION_VERSION
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
 # Bytes read at a time from a body, so that the attempt's deadline is checked while it arrives.
 BODY_CHUNK = 65536
+# Connecting, the TLS handshake included, takes well under a second on a server that answers at all. A plain-HTTP
+# server behind an https:// api_url waits instead, for a request line a TLS client never sends: the handshake gets at
+# most this much of an attempt, and a quarter of the attempt, up to PROBE_TIMEOUT, is kept to tell why it failed.
+CONNECT_TIMEOUT = 10.0
+# The most seconds a plain-HTTP request to the host and port of an https:// api_url may take (_answers_plain_http).
+PROBE_TIMEOUT = 3.0
 
 
 def _has_next(headers):
@@ -104,6 +111,13 @@ def _caused_by(exc, words):
     return any(word in str(cause).lower() for cause in _causes(exc) for word in words)
 
 
+def _connect_timeout(timeout, scheme):
+    """Seconds an attempt of ``timeout`` seconds gives to connecting and, for https, to the TLS handshake."""
+    if scheme == "https":
+        timeout -= min(PROBE_TIMEOUT, timeout / 4)
+    return min(CONNECT_TIMEOUT, timeout)
+
+
 def _answer_failure(exc):
     """Whether ``exc`` happened after the request was sent (no answer in time, a connection broken mid-answer),
     rather than while connecting (refused, unreachable, no such host, the TLS handshake)."""
@@ -129,7 +143,7 @@ class WaldurClient:
     """
 
     def __init__(self, settings, page_size=DEFAULTS["page_size"], max_workers=DEFAULTS["max_workers"], retry_policy=None,
-                 log=None, session=None):
+                 log=None):
         if not HAS_REQUESTS:
             raise WaldurError("the Python library requests is required on the host that runs this task")
         if not isinstance(page_size, int) or isinstance(page_size, bool) or not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -144,7 +158,7 @@ class WaldurClient:
         self.max_workers = max_workers
         self.retry_policy = retry_policy or RetryPolicy(settings.retries, settings.retry_budget)
         self.log = log or (lambda message: None)
-        self.session = session or requests.Session()
+        self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(10, max_workers))
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
@@ -282,23 +296,26 @@ class WaldurClient:
         with self._count_lock:
             self.request_count += 1
         deadline = time.monotonic() + timeout
+        connect_timeout = _connect_timeout(timeout, self._origin[0])
         try:
             # Redirects are reported, not followed: the Authorization header stays on api_url's origin.
-            response = self.session.get(url, timeout=timeout, allow_redirects=False, verify=self.verify, stream=True)
+            response = self.session.get(url, timeout=(connect_timeout, timeout), allow_redirects=False, verify=self.verify,
+                                        stream=True)
             body = self._read_body(response, deadline)
         except _BodyTooSlow as slow:
             raise RetryableFailure(self._unreachable(
                 url, "did not answer", "the answer did not arrive in full within the timeout of %s s (%d bytes had come)" % (
                     format_seconds(timeout), slow.received))) from None
         except requests.exceptions.SSLError as exc:
-            raise self._tls_error(url, exc) from None
+            raise self._tls_error(url, exc, deadline) from None
         except (requests.exceptions.Timeout, requests.exceptions.ConnectionError,
                 requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
-            reason = self._transport_reason(exc, timeout)
+            reason = self._transport_reason(exc, timeout, connect_timeout)
             if _caused_by(exc, ("handshake",)):
-                # A plain-http server waits for a request line that a TLS client never sends.
-                reason += "; the TLS handshake got no answer: the server may not speak TLS on that port (for a plain " \
-                          "http server, give an http:// api_url)"
+                # A plain-http server waits for a request line that a TLS client never sends: not worth a retry.
+                if self._answers_plain_http(deadline):
+                    raise self._plain_http(url, reason) from None
+                reason += ": the server may not speak TLS on that port (for a plain http server, give an http:// api_url)"
             raise RetryableFailure(self._unreachable(
                 url, "did not answer" if _answer_failure(exc) else "cannot be reached", reason)) from None
         except requests.exceptions.RequestException as exc:
@@ -346,18 +363,59 @@ class WaldurClient:
         return WaldurConnectionError("api_url: the Waldur API at %s (from %s) %s: could not get %s: %s" % (
             self.settings.api_root, self.settings.source("api_url"), what, url, reason), url=url, option="api_url")
 
-    def _tls_error(self, url, exc):
+    def _tls_error(self, url, exc, deadline):
         reason = self._reason(exc)
         if any(word in reason.lower() for word in ("certificate", "hostname", "host name")):
             return WaldurConnectionError(
                 "TLS verification of %s failed: %s. Give the server's CA in ca_path, or set validate_certs: false on a "
                 "test system" % (self.settings.origin, reason), url=url, option="ca_path")
-        # WRONG_VERSION_NUMBER, "record layer failure": the answer to the TLS hello was not TLS.
+        if "alert" in reason.lower():
+            # The server answered in TLS, refusing this client's protocol versions or ciphers.
+            return self._unreachable(url, "cannot be reached", "the TLS handshake failed (%s)" % reason)
+        # WRONG_VERSION_NUMBER, "record layer failure", an early EOF: the answer to the TLS hello was not TLS.
+        if self._answers_plain_http(deadline):
+            return self._plain_http(url, "the TLS handshake failed (%s)" % reason)
         return self._unreachable(url, "cannot be reached", "the TLS handshake failed (%s): the server does not seem to speak "
                                  "TLS on that port (for a plain http server, give an http:// api_url)" % reason)
 
-    def _transport_reason(self, exc, timeout):
+    def _answers_plain_http(self, deadline):
+        """Whether the host and port of an https:// api_url answer a plain HTTP request before ``deadline`` (at most
+        PROBE_TIMEOUT seconds): what tells a plain-HTTP server there from a hung or broken one. The request is a HEAD
+        of ``/`` without the token, on a connection of its own."""
+        _scheme, host, port = self._origin
+        timeout = min(PROBE_TIMEOUT, deadline - time.monotonic())
+        if timeout <= 0:
+            return False
+        deadline = time.monotonic() + timeout
+        answer = b""
+        try:
+            with socket.create_connection((host, port), timeout=timeout) as probe:
+                probe.sendall(b"HEAD / HTTP/1.0\r\nUser-Agent: " + USER_AGENT.encode("ascii") + b"\r\n\r\n")
+                while len(answer) < 5 and deadline > time.monotonic():
+                    probe.settimeout(deadline - time.monotonic())
+                    chunk = probe.recv(5 - len(answer))
+                    if not chunk:
+                        break
+                    answer += chunk
+        except OSError:
+            pass
+        return answer == b"HTTP/"
+
+    def _plain_http(self, url, handshake):
+        """The failure of an https:// api_url whose port answers plain HTTP, with the api_url to give instead."""
+        _scheme, host, port = self._origin
+        parts = urlsplit(self.settings.api_root)
+        netloc = "%s:%d" % ("[%s]" % host if ":" in host else host, port)
+        http_root = urlunsplit(("http", netloc, parts.path, "", ""))
+        return self._unreachable(url, "cannot be reached", "%s and the server answers plain HTTP on port %d, not TLS: give "
+                                 "api_url: %s (or the port where it serves https)" % (handshake, port, http_root))
+
+    def _transport_reason(self, exc, timeout, connect_timeout):
         reason = self._reason(exc)
+        if _caused_by(exc, ("handshake",)):
+            return "the TLS handshake got no answer within %s s" % format_seconds(connect_timeout)
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return "connecting timed out after %s s" % format_seconds(connect_timeout)
         if isinstance(exc, requests.exceptions.Timeout) or "timed out" in reason.lower():
             return "no answer within the timeout of %s s (%s)" % (format_seconds(timeout), reason)
         if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):

@@ -160,6 +160,14 @@ class ConnectionSettings:
         return parts.scheme == "http" and not _is_loopback(parts.hostname)
 
     @property
+    def transport_warning(self):
+        """The warning every front shows when the token would cross a network unencrypted; None otherwise."""
+        if not self.insecure_transport:
+            return None
+        return "api_url %s is plain http to a host that is not loopback: the API token is sent unencrypted. Use https." % (
+            self.api_root)
+
+    @property
     def origin(self):
         parts = urlsplit(self.api_root)
         return "%s://%s" % (parts.scheme, parts.netloc)

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 
 class WaldurError(Exception):
     """Base of every failure the client reports; the message is meant for the user."""
@@ -55,3 +57,8 @@ class WaldurResponseError(WaldurHTTPError):
 
 class WaldurConnectionError(WaldurHTTPError):
     """No response at all: DNS, refused connection, TLS failure, timeout, reset."""
+
+
+def close_names(name, names, count=3):
+    """The names of ``names`` closest to a mistyped ``name``, the closest first: what a message suggests instead."""
+    return difflib.get_close_matches(str(name), sorted({str(each) for each in names if each is not None}), n=count)

@@ -2,7 +2,17 @@
 # Copyright: waldur.cloud contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The fit rule, in one place: which images boot with a flavor, and which flavors boot an image.
+"""The fit rule, in one place and without I/O: sizes, which images boot with a flavor, which flavors boot an image,
+and why an image does not.
+
+Sizes are in MiB, as Waldur reports min_disk and min_ram:
+
+* a bare whole number (``20480``, ``"20480"``) is MiB;
+* a number with a binary unit, in any case, with or without a space: ``K``/``KiB``,
+  ``M``/``MiB``, ``G``/``GiB``, ``T``/``TiB``, also ``Ki``, ``Mi``, ``Gi``, ``Ti`` as Kubernetes
+  writes them (``512M``, ``20 GiB``, ``1.5g``, ``4Gi``); the result must be a whole number of MiB;
+* ``KB``, ``MB``, ``GB``, ``TB`` are refused as ambiguous (powers of 1000 or 1024?);
+* 0, negative numbers, booleans, fractions of a MiB and anything else are refused.
 
 ``fits`` has two forms, parsed once by ``Fit.parse``:
 
@@ -14,45 +24,206 @@
   boot from a new volume, so the flavor's own ``disk`` is never checked (``disk: 0`` is fine) and
   ``disk`` is the system volume.
 
-``images_for_fit`` reads the flavor once, before any image is listed, with the images as plain data
-(the lookup shares it across hosts); ``Fit.resolved`` makes of it a ``ResolvedFit`` that chooses the
-images that boot and describes what was checked; ``flavors_that_boot`` is the rule the other way.
+What the server is asked for a fit (the flavor, the tenant, the images) is fit_queries.py's; what
+is read comes back as a ``FitListing``, and ``Fit.resolved`` makes of it a ``ResolvedFit`` that
+chooses the images that boot, says why one does not, and describes what was checked.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections import namedtuple
+from decimal import Decimal, Inexact, localcontext
+from typing import NamedTuple, Optional
 
-from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
-from ansible_collections.waldur.cloud.plugins.module_utils.flavors import FlavorQuery, order_flavors
-from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery
-from ansible_collections.waldur.cloud.plugins.module_utils.resources import (
-    SettingsAndTenants,
-    is_uuid,
-    normalize_uuid,
-    settings_uuid_of,
-    uuid_in_url,
-)
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError, close_names
+from ansible_collections.waldur.cloud.plugins.module_utils.resources import settings_uuid_of
 from ansible_collections.waldur.cloud.plugins.module_utils.selection import (
-    FlavorSize,
     checked_images,
-    fits_flavor,
-    format_size,
-    parse_fits as parse_size_fits,
-    parse_size,
+    order_flavors,
+    requirement,
     select_images,
 )
 
-# A flavor or image given as a URL or a path; names are data and may hold "/" anywhere else.
-URL_STARTS = ("http://", "https://", "/")
+ACCEPTED_SIZES = ("a whole number of MiB above 0 (e.g. 20480) or a number with a binary unit K/KiB, M/MiB, G/GiB "
+                  "or T/TiB (e.g. 512M, 20 GiB, 1.5G)")
+
+# KiB in one unit (K, KiB and Ki all mean the binary unit); the result is KiB / 1024 and must be whole.
+_UNITS_KIB = {unit: 1024 ** power for power, letter in enumerate("kmgt") for unit in (letter, letter + "ib", letter + "i")}
+_AMBIGUOUS_UNITS = {"kb": "K", "mb": "M", "gb": "G", "tb": "T"}
+_SIZE = re.compile(r"^(?P<number>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>[A-Za-z]*)$")
+
+SIZE_KEYS = ("disk", "ram")
+FLAVOR_KEYS = ("flavor", "disk")
+# The image field each dimension is compared with.
+REQUIREMENT_OF = {"disk": "min_disk", "ram": "min_ram"}
+# Both forms, as messages about a wrong key spell them out.
+FORMS = "disk and ram (a flavor's size), or flavor and disk (a flavor, and the size of the volume the instance boots from)"
 # Waldur's system_volume_size field has this minimum.
 MIN_SYSTEM_VOLUME = 1024
-FLAVOR_FIT_KEYS = ("flavor", "disk")
+# How many of the images that do not fit a message names, the closest first.
+CLOSEST = 3
 
 
-class Fit(namedtuple("Fit", ("size", "flavor", "disk", "prefix"))):
-    """``fits`` as given: ``size`` (a FlavorSize) for the size form; else ``flavor`` (a name, uuid, URL or flavor
-    dict) and ``disk``, the system volume in MiB or None. ``prefix`` is what its keys are named with (``fits.``)."""
+def parse_size(value, option="size", allow_zero=False):
+    """A size in whole MiB from an int or a string such as ``"20480"``, ``"512M"`` or ``"20 GiB"``."""
+    if isinstance(value, bool):
+        raise WaldurConfigError(option, "%r is a boolean, not a size; give %s" % (value, ACCEPTED_SIZES))
+    if isinstance(value, int):
+        mib = value
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise WaldurConfigError(option, "%r is not a size; give %s" % (value, ACCEPTED_SIZES))
+        if value != int(value):
+            raise WaldurConfigError(option, "%r is not a whole number of MiB; give %s" % (value, ACCEPTED_SIZES))
+        mib = int(value)
+    elif isinstance(value, str):
+        mib = _parse_size_text(value, option)
+    else:
+        raise WaldurConfigError(option, "%r (%s) is not a size; give %s" % (value, type(value).__name__, ACCEPTED_SIZES))
+    if mib < 0:
+        raise WaldurConfigError(option, "%r is negative; give %s" % (value, ACCEPTED_SIZES))
+    if mib == 0 and not allow_zero:
+        raise WaldurConfigError(option, "%r is zero; give %s" % (value, ACCEPTED_SIZES))
+    return mib
+
+
+def _parse_size_text(value, option):
+    text = value.strip()
+    match = _SIZE.match(text)
+    if match is None:
+        if text.startswith("-") and _SIZE.match(text[1:].lstrip()):
+            raise WaldurConfigError(option, "%r is negative; give %s" % (value, ACCEPTED_SIZES))
+        raise WaldurConfigError(option, "%r is not a size; give %s" % (value, ACCEPTED_SIZES))
+    unit = match.group("unit")
+    lowered = unit.lower()
+    if not unit:
+        factor = 1024
+    elif lowered in _UNITS_KIB:
+        factor = _UNITS_KIB[lowered]
+    elif lowered in _AMBIGUOUS_UNITS:
+        binary = _AMBIGUOUS_UNITS[lowered]
+        raise WaldurConfigError(option, "%r is ambiguous: %s may mean powers of 1000 or of 1024; write %s%s or %s%siB for "
+                                        "binary units (as Waldur and OpenStack count), or give %s" % (
+                                            value, unit, match.group("number"), binary, match.group("number"), binary,
+                                            ACCEPTED_SIZES))
+    else:
+        raise WaldurConfigError(option, "%r has an unknown unit %r; give %s" % (value, unit, ACCEPTED_SIZES))
+    with localcontext() as context:
+        # Exact: the unit adds at most 13 digits and dividing by 1024 at most 10 decimals.
+        context.prec = len(text) + 30
+        context.traps[Inexact] = True
+        mib = Decimal(match.group("number")) * factor / 1024
+        if mib != mib.to_integral_value():
+            raise WaldurConfigError(option, "%r is not a whole number of MiB (%s MiB); give %s" % (
+                value, format(mib.normalize(), "f"), ACCEPTED_SIZES))
+    return int(mib)
+
+
+def format_size(mib):
+    """``20480`` -> ``"20480 MiB (20 GiB)"``: MiB as Waldur counts, and the largest whole binary unit."""
+    for unit, size in (("TiB", 1024 ** 2), ("GiB", 1024)):
+        if mib >= size and mib % size == 0:
+            return "%d MiB (%d %s)" % (mib, mib // size, unit)
+    return "%d MiB" % mib
+
+
+class Limits(namedtuple("Limits", SIZE_KEYS)):
+    """The largest min_disk and min_ram an image may have to boot, in MiB; None where the dimension is not checked.
+
+    For the size form they are the flavor's disk and RAM; for the flavor form, the system volume and the flavor's RAM.
+    """
+
+    __slots__ = ()
+
+    def __str__(self):
+        return " and ".join("%s %s" % (key, format_size(getattr(self, key))) for key in SIZE_KEYS
+                            if getattr(self, key) is not None)
+
+    def admits(self, image, index=0, where="images"):
+        """Whether ``image`` boots within these limits; the image needs no field for a dimension not checked."""
+        return not self.breaches(image, index, where)
+
+    def breaches(self, image, index=0, where="images"):
+        """``[(dimension, requirement)]`` of each limit ``image`` is above. Both requirements are read even when the
+        first already breaks its limit, so bad data never hides."""
+        found = []
+        for key in SIZE_KEYS:
+            limit = getattr(self, key)
+            if limit is not None:
+                needed = requirement(image, REQUIREMENT_OF[key], index, where)
+                if needed > limit:
+                    found.append((key, needed))
+        return found
+
+
+def size_limits(disk=None, ram=None, prefix="", option=None):
+    """The Limits of a size as given (None = not checked); at least one must be given.
+
+    ``prefix`` is put before ``disk`` and ``ram`` in error messages (``fits.``); ``option`` names
+    the whole when neither is given.
+    """
+    if disk is None and ram is None:
+        raise WaldurConfigError(option or prefix.rstrip(".") or "fits", "neither disk nor ram is given; give one or both, "
+                                "e.g. disk 20G and ram 4G")
+    values = {}
+    for key, value in (("disk", disk), ("ram", ram)):
+        if value is None:
+            values[key] = None
+            continue
+        mib = parse_size(value, prefix + key, allow_zero=True)
+        if mib == 0:
+            if key == "disk":
+                hint = ("a flavor with a disk of 0 boots from a volume and nova does not check min_disk for it: leave "
+                        "%sdisk out to keep images of any min_disk" % prefix)
+            else:
+                hint = "no flavor has 0 RAM"
+            raise WaldurConfigError(prefix + key, "%r is zero; %s. Give %s" % (value, hint, ACCEPTED_SIZES))
+        values[key] = mib
+    return Limits(**values)
+
+
+def unknown_keys(option, unknown, known, takes, noun="key"):
+    """The error for ``unknown`` keys of ``option``, each with the nearest of ``known`` when one is close; ``takes``
+    says what is accepted (FORMS, for a fit)."""
+    named = []
+    for key in sorted(str(key) for key in unknown):
+        close = close_names(key, known, 1)
+        named.append("%r (did you mean %s?)" % (key, close[0]) if close else repr(key))
+    return WaldurConfigError(option, "unknown %s%s %s; %s" % (noun, "s" if len(named) > 1 else "", ", ".join(named), takes))
+
+
+class FitListing(NamedTuple):
+    """What choosing images by a fit read from the server, as plain data (the lookup shares it across hosts): the
+    images, and for the flavor form the flavor dict and the tenant it was checked against."""
+
+    images: list
+    flavor: Optional[dict] = None
+    tenant_uuid: Optional[str] = None
+
+
+class FitReport(NamedTuple):
+    """What the flavor form checked and did not check, as the module returns it (``fit``)."""
+
+    flavor: dict
+    disk: Optional[int]
+    tenant_uuid: Optional[str]
+    checked: list
+    not_checked: list
+
+
+class FitResult(NamedTuple):
+    """The images chosen by a fit (ordered and limited), the candidates the rule was applied to, and the rule."""
+
+    images: list
+    candidates: list
+    rule: "ResolvedFit"
+
+
+class Fit(namedtuple("Fit", ("size", "flavor", "system_volume", "prefix"))):
+    """``fits`` as given: ``size`` (Limits) for the size form; else ``flavor`` (a name, uuid, URL or flavor dict) and
+    ``system_volume`` in MiB or None. ``prefix`` is what its keys are named with (``fits.``)."""
 
     __slots__ = ()
 
@@ -60,45 +231,49 @@ class Fit(namedtuple("Fit", ("size", "flavor", "disk", "prefix"))):
     def parse(cls, fits, option="fits"):
         """The Fit of a ``fits`` value, or None when it is None. ``option`` names it in errors; None for a fit whose
         keys are options themselves (the filter's)."""
+        if fits is None:
+            return None
         prefix = option + "." if option else ""
-        if not isinstance(fits, dict) or "flavor" not in fits:
-            size = parse_size_fits(fits, option)
-            return None if size is None else cls(size, None, None, prefix)
+        if not isinstance(fits, dict):
+            raise WaldurConfigError(option, "%r is not a dictionary; give disk, ram or both, e.g. {disk: 20G, ram: 4G}" % (
+                fits,))
+        unknown = [key for key in fits if key not in SIZE_KEYS + FLAVOR_KEYS]
+        if "flavor" not in fits:
+            if unknown:
+                raise unknown_keys(option, unknown, SIZE_KEYS + FLAVOR_KEYS, "%s takes %s" % (option, FORMS))
+            return cls(size_limits(fits.get("disk"), fits.get("ram"), prefix=prefix), None, None, prefix)
         if "ram" in fits:
             raise WaldurConfigError(prefix + "ram", "cannot be combined with %sflavor: the flavor's RAM is what Waldur "
                                                     "checks against min_ram; leave ram out" % prefix)
-        unknown = sorted(str(key) for key in fits if key not in FLAVOR_FIT_KEYS)
         if unknown:
-            raise WaldurConfigError(option, "unknown key%s %s; with flavor, %s takes flavor and disk (the system volume "
-                                            "size)" % ("s" if len(unknown) > 1 else "", ", ".join(map(repr, unknown)), option))
-        return cls(None, check_flavor(fits["flavor"], prefix + "flavor"), system_volume(fits.get("disk"), prefix + "disk"),
-                   prefix)
+            raise unknown_keys(option, unknown, SIZE_KEYS + FLAVOR_KEYS, "with flavor, %s takes flavor and disk (the "
+                                                                         "system volume size)" % option)
+        return cls(None, check_flavor(fits["flavor"], prefix + "flavor"),
+                   system_volume(fits.get("disk"), prefix + "disk"), prefix)
 
-    def flavor_for(self, client, tenant_uuid=None, settings_uuid=None, tenant=None):
-        """The flavor dict of the flavor form, read from the server (linked to the tenant when one is given), before
-        any image is listed; None for a size."""
-        if self.size is not None:
-            return None
-        if isinstance(self.flavor, dict) and tenant_uuid is None:
-            return self.flavor
-        return resolve_flavor(client, self.flavor, self.prefix + "flavor", tenant_uuid, settings_uuid, tenant)
+    @classmethod
+    def of_size(cls, disk=None, ram=None, option="arguments"):
+        """The size form from a front whose options are the sizes themselves (the filter's)."""
+        return cls(size_limits(disk, ram, option=option), None, None, "")
 
     def resolved(self, flavor=None, tenant_uuid=None):
-        """The ResolvedFit, with the flavor dict ``flavor_for`` returned."""
+        """The ResolvedFit; the flavor form needs the flavor dict, as read from the server or given as one."""
         if self.size is not None:
             return ResolvedFit(self.size, None, None, None, self.prefix)
-        return ResolvedFit(FlavorSize(disk=self.disk, ram=flavor["ram"]), flavor, self.disk, tenant_uuid, self.prefix)
+        return ResolvedFit(Limits(disk=self.system_volume, ram=flavor["ram"]), flavor, self.system_volume, tenant_uuid,
+                           self.prefix)
 
 
 class ResolvedFit(namedtuple("ResolvedFit", ("limits", "flavor", "system_volume", "tenant_uuid", "prefix"))):
-    """A fit ready to be asked: ``limits`` (a FlavorSize) are the largest min_disk and min_ram that boot; ``flavor`` is
-    the flavor dict of the flavor form (None for a size), ``system_volume`` its disk and ``tenant_uuid`` its tenant."""
+    """A fit ready to be asked: ``limits`` are the largest min_disk and min_ram that boot; ``flavor`` is the flavor
+    dict of the flavor form (None for a size), ``system_volume`` its disk and ``tenant_uuid`` its tenant."""
 
     __slots__ = ()
 
     def images_that_boot(self, images, sort_by=None, order="asc", limit=None, where="images"):
         """The images that boot, of the flavor's service settings (an instance's tenant lives on one)."""
-        return select_images(self.candidates(images, where), self.limits, sort_by, order, limit, where=where)
+        keep = None if self.limits is None else self.limits.admits
+        return select_images(self.candidates(images, where), keep, sort_by, order, limit, where=where)
 
     def candidates(self, images, where="images"):
         """The images the rule is applied to: those on the flavor's cloud."""
@@ -106,8 +281,34 @@ class ResolvedFit(namedtuple("ResolvedFit", ("limits", "flavor", "system_volume"
         settings = settings_uuid_of(self.flavor) if self.flavor is not None else None
         return [image for image in images if settings is None or settings_uuid_of(image) == settings]
 
+    def why_not(self, image):
+        """Why ``image`` does not boot, with its own figures (``min_disk 20481 MiB is above fits.disk, 20480 MiB (20
+        GiB)``); None when it boots."""
+        breaches = self.limits.breaches(image) if self.limits is not None else []
+        if not breaches:
+            return None
+        return " and ".join("%s %s is above %s" % (REQUIREMENT_OF[key], format_size(needed), self._limit_label(key))
+                            for key, needed in breaches)
+
+    def _limit_label(self, key):
+        size = format_size(getattr(self.limits, key))
+        if self.flavor is None:
+            return "%s%s, %s" % (self.prefix, key, size)
+        if key == "ram":
+            return "the RAM of flavor %r, %s" % (self.flavor.get("name"), size)
+        return "the system volume (%sdisk), %s" % (self.prefix, size)
+
+    def closest_misses(self, candidates, count=CLOSEST):
+        """The ``count`` candidates that miss by the least (fewest limits broken, then fewest MiB), each with why."""
+        def distance(image):
+            breaches = self.limits.breaches(image)
+            return (len(breaches), sum(needed - getattr(self.limits, key) for key, needed in breaches),
+                    str(image.get("name")), str(image.get("uuid")))
+        missed = sorted((image for image in candidates if self.why_not(image)), key=distance)
+        return ["%s (uuid %s): %s" % (image.get("name"), image.get("uuid"), self.why_not(image)) for image in missed[:count]]
+
     def describe(self):
-        """What was checked and what was not, for the flavor form; None for a size."""
+        """The FitReport of the flavor form; None for a size."""
         if self.flavor is None:
             return None
         checked = ["min_ram <= %s, the RAM of flavor %r" % (format_size(self.flavor["ram"]), self.flavor.get("name"))]
@@ -120,15 +321,24 @@ class ResolvedFit(namedtuple("ResolvedFit", ("limits", "flavor", "system_volume"
             not_checked.append("tenant links: no tenant was given; the images are those of the flavor's service settings")
         else:
             checked.append("the image and the flavor are linked to tenant %s" % self.tenant_uuid)
-        return {"flavor": self.flavor, "disk": self.system_volume, "tenant_uuid": self.tenant_uuid, "checked": checked,
-                "not_checked": not_checked}
+        return FitReport(self.flavor, self.system_volume, self.tenant_uuid, checked, not_checked)
 
 
-def flavors_that_boot(image, flavors, volume=None, index=0):
-    """The rule the other way: the flavors (dicts) that boot ``image`` with a system volume of ``volume`` MiB (None:
-    not checked), smallest RAM first. ``index`` names the image in errors about its data."""
+# No fit: every image is kept.
+NO_FIT = ResolvedFit(None, None, None, None, "")
+
+
+def choose_images(listing, fit, sort_by=None, order="asc", limit=None):
+    """The FitResult of a FitListing by ``fit`` (a Fit or None): the images that boot, ordered and limited."""
+    rule = NO_FIT if fit is None else fit.resolved(listing.flavor, listing.tenant_uuid)
+    return FitResult(rule.images_that_boot(listing.images, sort_by, order, limit), rule.candidates(listing.images), rule)
+
+
+def flavors_that_boot(image, flavors, index=0):
+    """The rule the other way: the flavors (dicts) whose RAM boots ``image``, smallest RAM first (the system volume is
+    chosen with the order). ``index`` names the image in errors about its data."""
     return order_flavors([flavor for flavor in flavors
-                          if fits_flavor(image, FlavorSize(disk=volume, ram=flavor.get("ram") or 0), index)], "ram")
+                          if Limits(disk=None, ram=flavor.get("ram") or 0).admits(image, index)], "ram")
 
 
 def system_volume(value, option):
@@ -161,128 +371,3 @@ def image_label(image):
     return "%s (uuid %s, min_disk %s, min_ram %s, settings %s)" % (
         image.get("name"), image.get("uuid"), format_size(image.get("min_disk") or 0), format_size(image.get("min_ram") or 0),
         settings_uuid_of(image))
-
-
-def _label(flavor):
-    return "%s (%s CPU, %s RAM, %s disk, settings %s, uuid %s)" % (
-        flavor.get("name"), flavor.get("cores"), format_size(flavor.get("ram") or 0), format_size(flavor.get("disk") or 0),
-        settings_uuid_of(flavor), flavor.get("uuid"))
-
-
-def tenant_label(given, uuid):
-    """How messages name a tenant: as the user gave it, with its uuid beside."""
-    text = str(given).strip() if given is not None else ""
-    if not text or text.replace("-", "").lower() == uuid:
-        return "tenant %s" % uuid
-    return "tenant %r (%s)" % (text, uuid)
-
-
-def uuid_given(given, collection, noun, option):
-    """The uuid of a uuid or of a URL of ``collection``; another URL is an error naming ``option``."""
-    uuid = normalize_uuid(given, option) if is_uuid(given) else uuid_in_url(given, collection)
-    if uuid is None:
-        raise WaldurConfigError(option, "%r is not %s URL; give a name, a uuid or a URL like https://waldur.example.com/api/"
-                                        "%s/<uuid>/" % (given, "an " + noun if noun[0] in "aeiou" else "a " + noun, collection))
-    return uuid
-
-
-def resolve_flavor(client, given, option, tenant_uuid=None, settings_uuid=None, tenant=None):
-    """The flavor dict for a name, uuid, URL or dict, linked to ``tenant_uuid`` when given: one round trip.
-
-    A name is looked up among the flavors of the tenant, else of the service settings, else all
-    visible ones; several matches are an error listing them. ``tenant`` names the tenant in messages."""
-    tenant = tenant or (tenant_label(None, tenant_uuid) if tenant_uuid else None)
-    if isinstance(given, dict) or is_uuid(given) or given.startswith(URL_STARTS):
-        wanted = {}
-        if not isinstance(given, dict):
-            wanted["flavor"] = lambda: FlavorQuery(uuid=uuid_given(given, "openstack-flavors", "flavor", option)).run(client)
-        if tenant_uuid:
-            wanted["linked"] = lambda: FlavorQuery(tenant_uuid=tenant_uuid).run(client)
-        found = client.fetch_concurrently(wanted)
-        flavor = given if isinstance(given, dict) else (found["flavor"] or [None])[0]
-        if flavor is None:
-            raise WaldurConfigError(option, "no flavor with uuid %s is visible to this user" % uuid_given(
-                given, "openstack-flavors", "flavor", option))
-        if tenant_uuid and flavor.get("uuid") not in {linked.get("uuid") for linked in found["linked"]}:
-            raise WaldurConfigError(option, "the flavor %s is not linked to %s, so Waldur refuses the order "
-                                            "(\"Flavor is not visible in tenant.\"); list the tenant's flavors with "
-                                            "waldur.cloud.openstack_flavor_info tenant=..." % (_label(flavor), tenant))
-        return flavor
-    scope = {"tenant_uuid": tenant_uuid} if tenant_uuid else {"settings_uuid": settings_uuid}
-    matches = order_flavors(FlavorQuery(name_exact=given, **scope).run(client), "ram")
-    if len(matches) > 1:
-        raise WaldurConfigError(option, "the name %r is ambiguous: %s; give its uuid, or a tenant or settings to "
-                                        "choose among them" % (given, "; ".join(_label(f) for f in matches)))
-    if not matches:
-        there = sorted({f.get("name") for f in FlavorQuery(**scope).run(client)})
-        where = ("linked to %s" % tenant if tenant_uuid else
-                 "in service settings %s" % settings_uuid if settings_uuid else "visible to this user")
-        raise WaldurConfigError(option, "no flavor named %r is %s; flavors there: %s" % (
-            given, where, ", ".join(map(repr, there)) or "none"))
-    return matches[0]
-
-
-def resolve_image(client, given, option, tenant_uuid, directory, tenant):
-    """The image for a name, uuid or URL, linked to the tenant (Waldur checks that too); ``tenant`` names it."""
-    if is_uuid(given) or given.startswith(URL_STARTS):
-        uuid = uuid_given(given, "openstack-images", "image", option)
-        found = ImageQuery(uuid=uuid).run(client)
-        linked = [image for image in ImageQuery(tenant_uuid=tenant_uuid, name_exact=found[0]["name"]).run(client, directory)
-                  if image.get("uuid") == uuid] if found else []
-    else:
-        linked = ImageQuery(tenant_uuid=tenant_uuid, name_exact=given).run(client, directory)
-        # Asked again without the tenant only to tell "not linked" from "does not exist".
-        found = linked or ImageQuery(name_exact=given).run(client, directory)
-    if not found:
-        raise WaldurConfigError(option, "no image %r is visible to this user" % given)
-    if not linked:
-        raise WaldurConfigError(option, "the image %r is not linked to %s, so Waldur refuses the order (\"Image "
-                                        "is not visible in tenant.\")" % (given, tenant))
-    if len(linked) > 1:
-        raise WaldurConfigError(option, "the name %r is ambiguous in %s: %s; give its uuid" % (
-            given, tenant, "; ".join(image_label(image) for image in linked)))
-    return linked[0]
-
-
-def flavors_for_boots(client, boots, option="boots"):
-    """``boots: {image, tenant, disk}``: the flavors linked to the tenant that boot the image, smallest RAM first."""
-    if not isinstance(boots, dict):
-        raise WaldurConfigError(option, "%r is not a dictionary; give image, tenant and optionally disk" % (boots,))
-    unknown = sorted(str(key) for key in boots if key not in ("image", "tenant", "disk"))
-    if unknown:
-        raise WaldurConfigError(option, "unknown key%s %s; %s takes image, tenant and disk" % (
-            "s" if len(unknown) > 1 else "", ", ".join(map(repr, unknown)), option))
-    for key in ("image", "tenant"):
-        if not isinstance(boots.get(key), str) or not boots[key].strip():
-            raise WaldurConfigError("%s.%s" % (option, key), "is required; give a name, uuid or URL")
-    disk = system_volume(boots.get("disk"), option + ".disk")
-    directory = SettingsAndTenants(client)
-    tenant_uuid = directory.resolve_tenant(boots["tenant"], option + ".tenant")
-    image = resolve_image(client, boots["image"].strip(), option + ".image", tenant_uuid, directory,
-                          tenant_label(boots["tenant"], tenant_uuid))
-    if disk is not None and image["min_disk"] > disk:
-        return []
-    return flavors_that_boot(image, FlavorQuery(tenant_uuid=tenant_uuid, ram_min=image["min_ram"]).run(client, directory))
-
-
-# No fit: every image is kept.
-NO_FIT = ResolvedFit(None, None, None, None, "")
-
-
-def images_for_fit(client, query, fit, directory=None):
-    """What choosing images by ``fit`` (a Fit or None) needs from the server, as plain data (a lookup shares it across
-    hosts): the images, and the flavor of the flavor form with the tenant. The scope is resolved once, and the flavor
-    read before the images, so a wrong one costs no listing."""
-    directory = directory or SettingsAndTenants(client)
-    resolved = query.resolved(directory)
-    flavor = None
-    if fit is not None:
-        tenant = tenant_label(query.tenant, resolved.tenant_uuid) if resolved.tenant_uuid else None
-        flavor = fit.flavor_for(client, resolved.tenant_uuid, resolved.settings_uuid, tenant)
-    return {"images": resolved.run(client, directory), "flavor": flavor, "tenant_uuid": resolved.tenant_uuid}
-
-
-def choose_images(fetched, fit, sort_by=None, order="asc", limit=None):
-    """The images of ``images_for_fit``'s data that boot by ``fit``, ordered and limited, and the ResolvedFit."""
-    resolved = NO_FIT if fit is None else fit.resolved(fetched["flavor"], fetched["tenant_uuid"])
-    return resolved.images_that_boot(fetched["images"], sort_by, order, limit), resolved

@@ -2,13 +2,13 @@
 # Copyright: waldur.cloud contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Flavor queries over the client: every server filter with its quirks hidden, and a total order.
+"""Flavor queries over the client: every server filter with its quirks hidden.
 
-The server's quirks (CONTRACT.md, "Flavors"): ``name_exact`` is stripped before matching, an
-invalid ``name_iregex`` is an HTML 500 page, ``tenant`` by URL matches nothing, decimals in the
-number filters are truncated, and ``o=`` leaves ties undefined. So regular expressions are
-checked here first, tenants are always sent as ``tenant_uuid``, sizes are whole MiB, and
-ordering is done here.
+The server's quirks (recorded in tests/fidelity/samples/7*-flavors-*, reproduced by tests/emulator/flavors.py):
+``name_exact`` is stripped before matching, an invalid ``name_iregex`` is an HTML 500 page, ``tenant`` by URL
+matches nothing, decimals in the number filters are truncated, and ``o=`` leaves ties undefined. So regular
+expressions are checked here first, tenants are always sent as ``tenant_uuid``, sizes are whole MiB, and ordering
+is done by selection.py.
 """
 
 from __future__ import annotations
@@ -16,23 +16,15 @@ from __future__ import annotations
 import re
 
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError, WaldurServerError
-from ansible_collections.waldur.cloud.plugins.module_utils.resources import (
-    SettingsAndTenants,
-    check_filters,
-    name_params,
-    normalize_uuid,
-    retrieve,
-    settings_uuid_of,
-)
+from ansible_collections.waldur.cloud.plugins.module_utils.fit import parse_size
+from ansible_collections.waldur.cloud.plugins.module_utils.resources import ResourceQuery, name_params, settings_uuid_of
 from ansible_collections.waldur.cloud.plugins.module_utils.listing import ListOrder
-from ansible_collections.waldur.cloud.plugins.module_utils.selection import check_selection, parse_size, sort_keyed
 
 FLAVORS_PATH = "openstack-flavors/"
 DIMENSIONS = ("cores", "ram", "disk")
 # option suffix -> the server's lookup (both inclusive)
 LOOKUPS = {"": "", "_min": "__gte", "_max": "__lte"}
 RANGE_OPTIONS = tuple(dimension + suffix for dimension in DIMENSIONS for suffix in LOOKUPS)
-FLAVOR_SORT_KEYS = ("name", "cores", "ram", "disk")
 # The server sorts by settings name, then these. A flavor shows its settings by uuid only: two
 # settings of one name tie too, and are then told apart by the partition by settings.
 FLAVOR_ORDER = ListOrder(
@@ -69,43 +61,11 @@ def _bound(option, value):
     return parse_size(value, option, allow_zero=True)
 
 
-def flavor_sort_key(flavor, sort_by):
-    """The key ``sort_by`` orders by; a flavor without that field is an error."""
-    value = flavor.get(sort_by)
-    expected = str if sort_by == "name" else int
-    if isinstance(value, bool) or not isinstance(value, expected):
-        raise WaldurConfigError("sort_by", "the flavor %s has %s %r, which cannot be sorted" % (
-            flavor.get("uuid"), sort_by, value))
-    return value
-
-
-def _tie_break(flavor):
-    # Every field that can differ, the uuid last, so no two flavors are ever equal.
-    return tuple(str(flavor.get(key)) if key in ("name", "settings", "uuid") else flavor.get(key) or 0
-                 for key in ("ram", "cores", "disk", "name", "settings", "uuid"))
-
-
-def check_flavor_order(sort_by=None, order="asc", limit=None):
-    """Refuse an unknown sort_by or order, or a bad limit, before anything is listed."""
-    if sort_by is not None and sort_by not in FLAVOR_SORT_KEYS:
-        raise WaldurConfigError("sort_by", "%r is not one of %s" % (sort_by, ", ".join(FLAVOR_SORT_KEYS)))
-    check_selection(None, order, limit)
-
-
-def order_flavors(flavors, sort_by=None, order="asc", limit=None):
-    """``flavors`` ordered by ``sort_by`` (ties: ram, cores, disk, name, settings, uuid, ascending), at most ``limit``.
-
-    Without ``sort_by`` the server's order is kept. The front checks the options first (check_flavor_order)."""
-    result = list(flavors)
-    if sort_by is not None:
-        keyed = sort_keyed([(flavor_sort_key(flavor, sort_by), flavor) for flavor in result], order, _tie_break)
-        result = [flavor for _key, flavor in keyed]
-    return result[:limit] if limit is not None else result
-
-
-class FlavorQuery:
+class FlavorQuery(ResourceQuery):
     """One flavor listing or retrieval as the user means it."""
 
+    PATH = FLAVORS_PATH
+    NOUN = "flavors"
     LIST_FILTERS = ("name", "name_exact", "name_iregex", "settings", "settings_uuid", "tenant", "tenant_uuid") + RANGE_OPTIONS
 
     def __init__(self, uuid=None, name=None, name_exact=None, name_iregex=None, settings=None, settings_uuid=None,
@@ -113,26 +73,15 @@ class FlavorQuery:
         unknown = sorted(set(bounds) - set(RANGE_OPTIONS))
         if unknown:
             raise TypeError("unknown flavor filters: %s" % ", ".join(unknown))
-        self.warnings = []
-        self.uuid = normalize_uuid(uuid, "uuid") if uuid is not None else None
-        self.name = name.strip() if name else None
-        self.name_exact = name_exact
+        super().__init__(uuid, name, name_exact, settings, settings_uuid, tenant, tenant_uuid)
         self.name_iregex = check_iregex(name_iregex) if name_iregex is not None else None
-        self.settings = settings
-        self.settings_uuid = normalize_uuid(settings_uuid, "settings_uuid") if settings_uuid is not None else None
-        self.tenant = tenant
-        self.tenant_uuid = normalize_uuid(tenant_uuid, "tenant_uuid") if tenant_uuid is not None else None
         self.bounds = [(option, _bound(option, bounds[option])) for option in RANGE_OPTIONS if bounds.get(option) is not None]
         self._validate()
-
-    @classmethod
-    def from_options(cls, options):
-        return cls(uuid=options.get("uuid"), **{key: options.get(key) for key in cls.LIST_FILTERS})
 
     def _validate(self):
         used = [key for key in ("name", "name_exact", "name_iregex", "settings", "settings_uuid", "tenant", "tenant_uuid")
                 if getattr(self, key) not in (None, "")] + [option for option, _value in self.bounds]
-        check_filters(self, used, "flavors")
+        self.check_filters(used)
         for dimension in DIMENSIONS:
             given = dict(self.bounds)
             low, high = given.get(dimension + "_min"), given.get(dimension + "_max")
@@ -140,11 +89,11 @@ class FlavorQuery:
                 raise WaldurConfigError(dimension + "_min", "%r is above %s_max %r, so no flavor can match; swap them" % (
                     low, dimension, high))
 
-    def server_params(self, settings_uuid, tenant_uuid):
+    def server_params(self, scope):
         params = name_params(self.name, self.name_exact)
         if self.name_iregex:
             params.append(("name_iregex", self.name_iregex))
-        for key, value in (("settings_uuid", settings_uuid), ("tenant_uuid", tenant_uuid)):
+        for key, value in (("settings_uuid", scope.settings_uuid), ("tenant_uuid", scope.tenant_uuid)):
             if value is not None:
                 params.append((key, value))
         for option, value in self.bounds:
@@ -152,21 +101,16 @@ class FlavorQuery:
             params.append((dimension + LOOKUPS[option[len(dimension):]], str(value)))
         return params
 
-    def run(self, client, directory=None):
-        """The flavors, as the server sends them, in the server's order."""
-        if self.uuid is not None:
-            return retrieve(client, FLAVORS_PATH + self.uuid + "/")
-        directory = directory or SettingsAndTenants(client)
-        settings_uuid, tenant_uuid = directory.scope_of(self)
+    def list_in(self, client, catalog, scope):
+        """The flavors in ``scope``, as the server sends them, in the server's order."""
         try:
-            flavors = client.list_all(FLAVORS_PATH, self.server_params(settings_uuid, tenant_uuid),
-                                      order=directory.ordered(FLAVOR_ORDER))
+            flavors = client.list_all(FLAVORS_PATH, self.server_params(scope), order=catalog.ordered(FLAVOR_ORDER))
         except WaldurServerError as exc:
             if self.name_iregex and exc.status == 500:
                 raise WaldurConfigError("name_iregex", "the server failed on the regular expression %r (%s); simplify it "
                                                        "or escape special characters with a backslash" % (
                                                            self.name_iregex, exc)) from None
             raise
-        if self.name_exact is not None and self.name_exact != self.name_exact.strip():
+        if self.name_exact_padded:
             flavors = [flavor for flavor in flavors if flavor.get("name") == self.name_exact]
         return flavors

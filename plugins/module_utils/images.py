@@ -9,12 +9,10 @@ from __future__ import annotations
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 from ansible_collections.waldur.cloud.plugins.module_utils.listing import ListOrder
 from ansible_collections.waldur.cloud.plugins.module_utils.resources import (
-    SettingsAndTenants,
-    check_filters,
+    ResourceQuery,
     name_params,
     narrow_to_name,
-    normalize_uuid,
-    retrieve,
+    optional_uuid,
     settings_uuid_of,
 )
 
@@ -27,9 +25,11 @@ IMAGE_ORDER = ListOrder("images", tie_key=lambda image: image.get("name"), narro
 DUPLICATES_ORDER = ListOrder("images", tie_key=IMAGE_ORDER.tie_key)
 
 
-class ImageQuery:
+class ImageQuery(ResourceQuery):
     """One image listing or retrieval as the user means it, whatever the server's quirks."""
 
+    PATH = IMAGES_PATH
+    NOUN = "images"
     LIST_FILTERS = ("name", "name_exact", "settings", "settings_uuid", "tenant", "tenant_uuid", "offering_uuid",
                     "show_duplicate_names", "is_rescue_image")
     # With show_duplicate_names the server drops every other filter; these can be re-applied here.
@@ -37,22 +37,11 @@ class ImageQuery:
 
     def __init__(self, uuid=None, name=None, name_exact=None, settings=None, settings_uuid=None, tenant=None,
                  tenant_uuid=None, offering_uuid=None, show_duplicate_names=False, is_rescue_image=None):
-        self.warnings = []
-        self.name = name.strip() if name else None
-        self.name_exact = name_exact
-        self.settings = settings
-        self.tenant = tenant
+        super().__init__(uuid, name, name_exact, settings, settings_uuid, tenant, tenant_uuid)
         self.show_duplicate_names = bool(show_duplicate_names)
         self.is_rescue_image = is_rescue_image
-        self.uuid = normalize_uuid(uuid, "uuid") if uuid is not None else None
-        self.settings_uuid = normalize_uuid(settings_uuid, "settings_uuid") if settings_uuid is not None else None
-        self.tenant_uuid = normalize_uuid(tenant_uuid, "tenant_uuid") if tenant_uuid is not None else None
-        self.offering_uuid = normalize_uuid(offering_uuid, "offering_uuid") if offering_uuid is not None else None
+        self.offering_uuid = optional_uuid(offering_uuid, "offering_uuid")
         self._validate()
-
-    @classmethod
-    def from_options(cls, options):
-        return cls(uuid=options.get("uuid"), **{key: options.get(key) for key in cls.LIST_FILTERS})
 
     def _set_filters(self):
         return [key for key in self.LIST_FILTERS
@@ -60,7 +49,7 @@ class ImageQuery:
 
     def _validate(self):
         used = self._set_filters()
-        check_filters(self, used + (["show_duplicate_names"] if self.show_duplicate_names else []), "images")
+        self.check_filters(used + (["show_duplicate_names"] if self.show_duplicate_names else []))
         if self.show_duplicate_names:
             unsupported = [key for key in used if key not in self.LOCAL_FILTERS]
             if unsupported:
@@ -73,31 +62,18 @@ class ImageQuery:
         fields = {key: getattr(self, key) for key in ("uuid",) + self.LIST_FILTERS}
         return ImageQuery(**dict(fields, **changes))
 
-    def resolved(self, directory):
-        """This query with its settings and tenant given by uuid: names and URLs resolved once, from ``directory``."""
-        if self.settings is None and self.tenant is None:
-            return self
-        settings_uuid, tenant_uuid = directory.scope_of(self)
-        return self.replace(settings=None, settings_uuid=settings_uuid, tenant=None, tenant_uuid=tenant_uuid)
-
-    def run(self, client, directory=None):
-        """The images, as the server sends them, in the server's order (by name)."""
-        if self.uuid is not None:
-            return self._retrieve(client)
-        directory = directory or SettingsAndTenants(client)
-        query = self.resolved(directory)
-        settings_uuid = query.settings_uuid
-        local = self._local_filter(settings_uuid)
+    def list_in(self, client, catalog, scope):
+        """The images in ``scope``, as the server sends them, in the server's order (by name)."""
+        local = self._local_filter(scope.settings_uuid)
         if self.show_duplicate_names:
             images = client.list_all(IMAGES_PATH, [("show_duplicate_names", "true")], order=DUPLICATES_ORDER)
         else:
-            images = client.list_all(IMAGES_PATH, self._server_params(settings_uuid, query.tenant_uuid),
-                                     order=directory.ordered(IMAGE_ORDER))
+            images = client.list_all(IMAGES_PATH, self._server_params(scope), order=catalog.ordered(IMAGE_ORDER))
         return [image for image in images if local(image)] if local else images
 
-    def _server_params(self, settings_uuid, tenant_uuid):
+    def _server_params(self, scope):
         params = name_params(self.name, self.name_exact)
-        for key, value in (("settings_uuid", settings_uuid), ("tenant_uuid", tenant_uuid),
+        for key, value in (("settings_uuid", scope.settings_uuid), ("tenant_uuid", scope.tenant_uuid),
                            ("offering_uuid", self.offering_uuid)):
             if value is not None:
                 params.append((key, value))
@@ -108,8 +84,7 @@ class ImageQuery:
     def _local_filter(self, settings_uuid):
         """A predicate for what the server cannot be trusted to filter, or None."""
         checks = []
-        exact_locally = self.name_exact is not None and (self.show_duplicate_names or self.name_exact != self.name_exact.strip())
-        if exact_locally:
+        if self.name_exact is not None and (self.show_duplicate_names or self.name_exact_padded):
             checks.append(lambda image: image.get("name") == self.name_exact)
         if self.show_duplicate_names:
             if self.name:
@@ -122,6 +97,3 @@ class ImageQuery:
         if not checks:
             return None
         return lambda image: all(check(image) for check in checks)
-
-    def _retrieve(self, client):
-        return retrieve(client, IMAGES_PATH + self.uuid + "/")

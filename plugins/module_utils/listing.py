@@ -6,9 +6,10 @@
 
 Waldur pages a list with ``ORDER BY <sort key> LIMIT/OFFSET``. Among objects with equal keys,
 PostgreSQL's order depends on ``offset + limit`` (a top-N sort), so two pages can hold the same
-object and miss another, and do so identically on every retry (CONTRACT.md, Pagination). Objects
-with unique keys always stand in their place, so only a tie group that a page boundary cuts can be
-wrong. A listing therefore:
+object and miss another, and do so identically on every retry (tests/live/seeded/test_paging.py
+shows it on a real Waldur; tests/emulator/ordering.py reproduces it). Objects with unique keys
+always stand in their place, so only a tie group that a page boundary cuts can be wrong. A listing
+therefore:
 
 1. reads every page and checks it against the announced total, starting again when the total or
    the page sizes show that the list changed while it was read (or a proxy altered a page);

@@ -104,9 +104,8 @@ class WaldurModule:
             # again only for an option given as null, which Ansible does not fall back for.
             settings = ConnectionSettings.from_options(self.params, sources=self.environment.sources)
             facts["api_root"] = settings.api_root
-            if settings.insecure_transport:
-                self.module.warn("api_url %s is plain http to a host that is not loopback: the API token is sent "
-                                 "unencrypted. Use https." % settings.api_root)
+            if settings.transport_warning:
+                self.module.warn(settings.transport_warning)
             with WaldurClient(settings, page_size=self.params["page_size"], max_workers=self.params["max_workers"],
                               log=self.retry_log.append) as client:
                 try:

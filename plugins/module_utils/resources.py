@@ -3,12 +3,13 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What every resource query shares: uuids and URLs, the scope (service settings and tenants, given by
-name, uuid or URL, resolved once), the checks every query makes, name filters and retrieval by uuid."""
+name, uuid or URL, resolved once), the base of the query classes, name filters and retrieval by uuid."""
 
 from __future__ import annotations
 
 import re
 
+from typing import NamedTuple, Optional
 from urllib.parse import urlsplit
 
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError, WaldurNotFoundError
@@ -40,6 +41,16 @@ def normalize_uuid(value, option):
     return text.replace("-", "").lower()
 
 
+def uuid_given(given, collection, noun, option):
+    """The uuid of a uuid or of a URL (or path) of ``collection``; another URL is an error naming ``option``."""
+    text = str(given).strip()
+    uuid = normalize_uuid(text, option) if is_uuid(text) else uuid_in_url(text, collection)
+    if uuid is None:
+        raise WaldurConfigError(option, "%r is not %s URL; give a name, a uuid or a URL like https://waldur.example.com/api/"
+                                        "%s/<uuid>/" % (given, ("an " if noun[0] in "aeiou" else "a ") + noun, collection))
+    return uuid
+
+
 def uuid_in_url(url, collection):
     """The uuid after ``/<collection>/`` in a URL or path, or None."""
     segments = [segment for segment in urlsplit(str(url)).path.split("/") if segment]
@@ -66,6 +77,13 @@ TENANT_ORDER = ListOrder("tenants", tie_key=lambda tenant: tenant.get("name"), n
                          partition=("service_settings_uuid", lambda tenant: tenant.get("service_settings_uuid")))
 
 
+class Scope(NamedTuple):
+    """Where a listing looks, by uuid (None: anywhere), resolved once from names, uuids or URLs."""
+
+    settings_uuid: Optional[str] = None
+    tenant_uuid: Optional[str] = None
+
+
 class SettingsAndTenants:
     """The service settings and tenants visible to the user, fetched once, only safe fields.
 
@@ -81,12 +99,12 @@ class SettingsAndTenants:
 
     def load(self, settings=True, tenants=True):
         """Fetch what is asked for and not yet known, in parallel."""
-        wanted = {}
+        fetches = {}
         if settings and self._listed_settings is None:
-            wanted["settings"] = lambda: self.client.list_all(SETTINGS_PATH, [("type", "OpenStack")], fields=SETTINGS_FIELDS)
+            fetches["settings"] = lambda: self.client.list_all(SETTINGS_PATH, [("type", "OpenStack")], fields=SETTINGS_FIELDS)
         if (settings or tenants) and self._tenants is None:
-            wanted["tenants"] = lambda: self.client.list_all(TENANTS_PATH, fields=TENANT_FIELDS, order=TENANT_ORDER)
-        results = self.client.fetch_concurrently(wanted)
+            fetches["tenants"] = lambda: self.client.list_all(TENANTS_PATH, fields=TENANT_FIELDS, order=TENANT_ORDER)
+        results = self.client.fetch_concurrently(fetches)
         self._listed_settings = results.get("settings", self._listed_settings)
         self._tenants = results.get("tenants", self._tenants)
         if settings and self._settings is None:
@@ -117,10 +135,10 @@ class SettingsAndTenants:
         return self.load(settings=False, tenants=True)._tenants
 
     def scope_of(self, query):
-        """``(settings uuid, tenant uuid)`` of a query's scope, each given by name, uuid or URL (or not at all)."""
+        """The Scope of a query's filters, its settings and tenant each given by name, uuid or URL (or not at all)."""
         settings = self.resolve_settings(query.settings, "settings") if query.settings is not None else query.settings_uuid
         tenant = self.resolve_tenant(query.tenant, "tenant") if query.tenant is not None else query.tenant_uuid
-        return settings, tenant
+        return Scope(settings, tenant)
 
     def resolve_settings(self, value, option):
         """A settings uuid from a name, a uuid or a service-settings URL."""
@@ -133,14 +151,8 @@ class SettingsAndTenants:
     @staticmethod
     def _resolve(value, option, collection, noun, rows):
         text = str(value).strip()
-        if is_uuid(text):
-            return normalize_uuid(text, option)
-        if "/" in text:
-            uuid = uuid_in_url(text, collection)
-            if uuid is None:
-                raise WaldurConfigError(option, "%r is not a %s URL; give a name, a uuid or a URL like "
-                                                "https://waldur.example.com/api/%s/<uuid>/" % (value, noun, collection))
-            return uuid
+        if is_uuid(text) or "/" in text:
+            return uuid_given(value, collection, noun, option)
         matches = [row for row in rows() if row.get("name") == text]
         if len(matches) == 1:
             return matches[0]["uuid"]
@@ -157,29 +169,86 @@ def _describe(row):
     return "%s (%s%s)" % (row.get("name"), row["uuid"], ", project %s" % where if where else "")
 
 
-def check_filters(query, used, noun):
-    """The checks every query of ``noun`` shares: a uuid alone, a scope given one way, a stripped exact name warned of."""
-    if query.uuid is not None and used:
-        raise WaldurConfigError("uuid", "cannot be combined with the list filters %s; give either uuid or filters" % (
-            ", ".join(used)))
-    for option, by_uuid in (("settings", "settings_uuid"), ("tenant", "tenant_uuid")):
-        if getattr(query, option) is not None and getattr(query, by_uuid) is not None:
-            raise WaldurConfigError(option, "cannot be combined with %s; give one of them" % by_uuid)
-    if query.name_exact is not None and query.name_exact != query.name_exact.strip():
-        query.warnings.append(
-            "name_exact %r has surrounding white space, which the Waldur server strips before matching; "
-            "the %s are matched exactly here instead, so such a name is still found" % (query.name_exact, noun))
+def padded(name_exact):
+    """Whether an exact name has surrounding white space, which the server strips before matching."""
+    return name_exact is not None and name_exact != name_exact.strip()
+
+
+def optional_uuid(value, option):
+    """The 32-hex form of a uuid option, or None when it is not given."""
+    return normalize_uuid(value, option) if value is not None else None
+
+
+class ResourceQuery:
+    """What the image and the flavor queries share: the name and scope filters, uuids normalised, the checks, and
+    ``run``, which resolves the scope (names, uuids or URLs) once and lists in it.
+
+    A subclass names ``PATH`` (under the API root), ``NOUN`` (in messages) and ``LIST_FILTERS`` (its options), and
+    lists in a resolved Scope with ``list_in``; a task that has resolved its scope already calls ``list_in`` itself.
+    """
+
+    PATH = ""
+    NOUN = ""
+    LIST_FILTERS = ()
+
+    def __init__(self, uuid=None, name=None, name_exact=None, settings=None, settings_uuid=None, tenant=None,
+                 tenant_uuid=None):
+        self.warnings = []
+        self.uuid = optional_uuid(uuid, "uuid")
+        self.name = name.strip() if name else None
+        self.name_exact = name_exact
+        self.settings = settings
+        self.settings_uuid = optional_uuid(settings_uuid, "settings_uuid")
+        self.tenant = tenant
+        self.tenant_uuid = optional_uuid(tenant_uuid, "tenant_uuid")
+
+    @classmethod
+    def from_options(cls, options):
+        return cls(uuid=options.get("uuid"), **{key: options.get(key) for key in cls.LIST_FILTERS})
+
+    @property
+    def name_exact_padded(self):
+        """Whether name_exact is matched here rather than by the server, which would strip it."""
+        return padded(self.name_exact)
+
+    def check_filters(self, used):
+        """The checks every query shares: a uuid alone, a scope given one way, a stripped exact name warned of."""
+        if self.uuid is not None and used:
+            raise WaldurConfigError("uuid", "cannot be combined with the list filters %s; give either uuid or filters" % (
+                ", ".join(used)))
+        for option, by_uuid in (("settings", "settings_uuid"), ("tenant", "tenant_uuid")):
+            if getattr(self, option) is not None and getattr(self, by_uuid) is not None:
+                raise WaldurConfigError(option, "cannot be combined with %s; give one of them" % by_uuid)
+        if self.name_exact_padded:
+            self.warnings.append(
+                "name_exact %r has surrounding white space, which the Waldur server strips before matching; "
+                "the %s are matched exactly here instead, so such a name is still found" % (self.name_exact, self.NOUN))
+
+    def run(self, client, catalog=None):
+        """The objects, as the server sends them, in its order; the scope resolved from ``catalog`` (the settings and
+        tenants of the task), or from a new one for a query on its own."""
+        catalog = catalog or SettingsAndTenants(client)
+        return self.run_in(client, catalog, catalog.scope_of(self))
+
+    def run_in(self, client, catalog, scope):
+        """The object of the uuid, or the objects in ``scope`` (a Scope resolved already: nothing is resolved here)."""
+        if self.uuid is not None:
+            return retrieve(client, self.PATH + self.uuid + "/")
+        return self.list_in(client, catalog, scope)
+
+    def list_in(self, client, catalog, scope):
+        """The objects in ``scope``; ``catalog`` splits a listing by service settings when ties must be read again."""
+        raise NotImplementedError
 
 
 def name_params(name, name_exact):
     """The server's name filters for a (stripped) substring and an exact name."""
     params = [("name", name)] if name else []
     if name_exact is not None:
-        stripped = name_exact.strip()
-        if stripped != name_exact:
+        if padded(name_exact):
             # The server would compare the stripped value; a substring query plus an exact match here finds it.
-            if stripped:
-                params.append(("name", stripped))
+            if name_exact.strip():
+                params.append(("name", name_exact.strip()))
         else:
             params.append(("name_exact", name_exact))
     return params

@@ -55,9 +55,9 @@ class UsageReport:
         return cls(**{key: options.get(key) for key in (
             "service_provider", "shared", "name", "name_exact", "include_images", "sort_by", "order")})
 
-    def providers(self, directory):
+    def providers(self, catalog):
         """The service settings (uuid, name) whose usage is asked for, each checked to exist."""
-        visible = directory.settings
+        visible = catalog.settings
         if self.service_provider is None:
             if not visible:
                 raise WaldurConfigError("service_provider", (
@@ -69,7 +69,7 @@ class UsageReport:
         by_uuid = {row["uuid"]: row for row in visible}
         chosen = []
         for value in self.service_provider:
-            uuid = directory.resolve_settings(value, "service_provider")
+            uuid = catalog.resolve_settings(value, "service_provider")
             if uuid in by_uuid:
                 chosen.append({"uuid": uuid, "name": by_uuid[uuid]["name"], "shared": by_uuid[uuid]["shared"]})
             elif not visible:
@@ -96,18 +96,18 @@ class UsageReport:
                 "shared" if self.shared else "private", ", ".join("%s (%s)" % (row["name"], row["uuid"]) for row in providers)))
         return kept
 
-    def run(self, client, directory=None):
+    def run(self, client, catalog=None):
         """``{"stats": rows, "totals": {...}, "service_providers": [...]}``."""
-        directory = directory or SettingsAndTenants(client)
-        providers = self.providers(directory)
+        catalog = catalog or SettingsAndTenants(client)
+        providers = self.providers(catalog)
         params = [("service_provider", row["uuid"]) for row in providers]
-        wanted = {"usage": lambda: client.list_all(USAGE_PATH, params, key="name", order=USAGE_ORDER)}
+        fetches = {"usage": lambda: client.list_all(USAGE_PATH, params, key="name", order=USAGE_ORDER)}
         if self.include_images:
-            wanted["images"] = lambda: ImageQuery(show_duplicate_names=True, name_exact=self.name_exact).run(client, directory)
-        results = client.fetch_concurrently(wanted)
-        rows = [row for row in results["usage"] if self._wanted(row["name"])]
+            fetches["images"] = lambda: ImageQuery(show_duplicate_names=True, name_exact=self.name_exact).run(client, catalog)
+        results = client.fetch_concurrently(fetches)
+        rows = [row for row in results["usage"] if self._name_matches(row["name"])]
         if self.include_images:
-            self._join(rows, results["images"], providers, directory)
+            self._join(rows, results["images"], providers, catalog)
         rows.sort(key=USAGE_SORT_KEYS[self.sort_by], reverse=self.order == "desc")
         return {
             "stats": rows,
@@ -119,20 +119,20 @@ class UsageReport:
             "service_providers": providers,
         }
 
-    def _wanted(self, name):
+    def _name_matches(self, name):
         if self.name_exact is not None and name != self.name_exact:
             return False
         return not self.name or self.name in name.lower()
 
     @staticmethod
-    def _join(rows, images, providers, directory):
+    def _join(rows, images, providers, catalog):
         """Give each row the images of its name in the chosen settings."""
-        wanted = {row["uuid"] for row in providers}
-        names = {row["uuid"]: row["name"] for row in directory.settings}
+        chosen = {row["uuid"] for row in providers}
+        names = {row["uuid"]: row["name"] for row in catalog.settings}
         by_name = {}
         for image in images:
             settings_uuid = settings_uuid_of(image)
-            if settings_uuid in wanted:
+            if settings_uuid in chosen:
                 by_name.setdefault(image.get("name"), []).append({
                     "uuid": image.get("uuid"),
                     "settings_uuid": settings_uuid,
@@ -144,7 +144,7 @@ class UsageReport:
             row["images"] = by_name.get(row["name"], [])
 
 
-def usage_by_name(client, directory):
+def usage_by_name(client, catalog):
     """``{image name: {"running_instances_count": n, "created_instances_count": n}}`` over every visible settings."""
-    report = UsageReport().run(client, directory)
+    report = UsageReport().run(client, catalog)
     return {row["name"]: {RUNNING: row[RUNNING], CREATED: row[CREATED]} for row in report["stats"]}

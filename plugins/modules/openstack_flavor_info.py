@@ -253,10 +253,10 @@ api_root: {description: "The API root used, from O(api_url) or E(WALDUR_API_URL)
 api_requests: {description: "How many HTTP requests the task made, retries included.", returned: when api_url is valid, type: int, sample: 3}
 """
 
-from ansible_collections.waldur.cloud.plugins.module_utils.fit import flavors_for_boots
-from ansible_collections.waldur.cloud.plugins.module_utils.flavors import FLAVOR_SORT_KEYS, FlavorQuery, check_flavor_order, order_flavors
+from ansible_collections.waldur.cloud.plugins.module_utils.fit_queries import flavors_for_boots
+from ansible_collections.waldur.cloud.plugins.module_utils.flavors import FlavorQuery
 from ansible_collections.waldur.cloud.plugins.module_utils.module import NAME_AND_SCOPE_ARGUMENT_SPEC, WaldurModule
-from ansible_collections.waldur.cloud.plugins.module_utils.selection import ORDERS
+from ansible_collections.waldur.cloud.plugins.module_utils.selection import FLAVOR_SORT_KEYS, ORDERS, check_selection, order_flavors
 
 
 def main():
@@ -286,7 +286,7 @@ def main():
 
     def list_flavors(client):
         params = module.params
-        check_flavor_order(params["sort_by"], params["order"], params["limit"])
+        check_selection(params["sort_by"], params["order"], params["limit"], FLAVOR_SORT_KEYS)
         if params["boots"] is not None:
             flavors = flavors_for_boots(client, params["boots"])
         else:

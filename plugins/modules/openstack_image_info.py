@@ -246,7 +246,8 @@ api_root: {description: "The API root used, from O(api_url) or E(WALDUR_API_URL)
 api_requests: {description: "How many HTTP requests the task made, retries included.", returned: when api_url is valid, type: int, sample: 3}
 """
 
-from ansible_collections.waldur.cloud.plugins.module_utils.fit import Fit, choose_images, images_for_fit
+from ansible_collections.waldur.cloud.plugins.module_utils.fit import Fit, choose_images
+from ansible_collections.waldur.cloud.plugins.module_utils.fit_queries import TaskContext, images_for_fit
 from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery
 from ansible_collections.waldur.cloud.plugins.module_utils.module import NAME_AND_SCOPE_ARGUMENT_SPEC, WaldurModule
 from ansible_collections.waldur.cloud.plugins.module_utils.selection import IMAGE_SORT_KEYS, ORDERS, check_selection
@@ -275,11 +276,12 @@ def main():
         check_selection(params["sort_by"], params["order"], params["limit"])
         for warning in query.warnings:
             module.warn(warning)
-        images, resolved = choose_images(images_for_fit(client, query, fit), fit, params["sort_by"], params["order"],
-                                         params["limit"])
-        result = {"images": images}
-        if resolved.describe() is not None:
-            result["fit"] = resolved.describe()
+        listing = images_for_fit(TaskContext.of_query(client, query), query, fit)
+        chosen = choose_images(listing, fit, params["sort_by"], params["order"], params["limit"])
+        result = {"images": chosen.images}
+        report = chosen.rule.describe()
+        if report is not None:
+            result["fit"] = report._asdict()
         return result
 
     module.run(list_images)

@@ -60,9 +60,8 @@ def open_client(plugin, where=None, overrides=None, page_size=None, max_workers=
         raise error_class("waldur.cloud plugins need the Python library requests on the controller: pip install requests")
     with failures_as(error_class, where):
         settings = connection_settings(plugin, where, overrides)
-        if settings.insecure_transport:
-            display.warning("api_url %s is plain http to a host that is not loopback: the API token is sent unencrypted. "
-                            "Use https." % settings.api_root)
+        if settings.transport_warning:
+            display.warning(settings.transport_warning)
         return WaldurClient(settings, page_size=DEFAULTS["page_size"] if page_size is None else page_size,
                             max_workers=DEFAULTS["max_workers"] if max_workers is None else max_workers, log=display.vvv)
 

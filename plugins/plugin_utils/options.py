@@ -6,9 +6,9 @@
 
 from __future__ import annotations
 
-import difflib
-
 from ansible.module_utils.parsing.convert_bool import boolean
+
+from ansible_collections.waldur.cloud.plugins.module_utils.errors import close_names
 
 
 def reject_unknown_options(given, known, error_class, where, plugin_type, plugin_name):
@@ -21,7 +21,7 @@ def reject_unknown_options(given, known, error_class, where, plugin_type, plugin
         return
     hints = []
     for name in unknown:
-        close = difflib.get_close_matches(name, sorted(known), n=1)
+        close = close_names(name, known, 1)
         hints.append("%s (did you mean %s?)" % (name, close[0]) if close else name)
     raise error_class("%s: unknown option%s %s; the options are described by: ansible-doc -t %s %s" % (
         where, "s" if len(unknown) > 1 else "", ", ".join(hints), plugin_type, plugin_name))

@@ -83,8 +83,8 @@ def _user_environment(home):
 
 
 @pytest.fixture(scope="module")
-def clone(tmp_path_factory):
-    """A copy of the checkout's files, with the venv linked in, after `make demo`."""
+def demo(tmp_path_factory):
+    """A copy of the checkout's files, with the venv linked in, and what `make demo` printed there."""
     if os.path.realpath(sys.prefix) != os.path.realpath(os.path.join(REPO, ".venv")):
         pytest.skip("the guides run with the .venv that make demo sets up (the examples stage)")
     root = tmp_path_factory.mktemp("first-hour")
@@ -101,7 +101,13 @@ def clone(tmp_path_factory):
     environment = _user_environment(home)
     demo = subprocess.run(["make", "demo"], cwd=checkout, env=environment, capture_output=True, text=True, check=False)
     assert demo.returncode == 0, demo.stdout[-4000:] + demo.stderr[-4000:]
-    return checkout, environment
+    return checkout, environment, demo
+
+
+@pytest.fixture(scope="module")
+def clone(demo):
+    """The copy of the checkout after `make demo`, and the environment of a user's shell."""
+    return demo[:2]
 
 
 def _shell(command, checkout, environment, exports=(), timeout=600, **popen):
@@ -110,6 +116,18 @@ def _shell(command, checkout, environment, exports=(), timeout=600, **popen):
         return subprocess.Popen(["bash", "-c", script], cwd=checkout, env=environment, **popen)
     return subprocess.run(["bash", "-c", script], cwd=checkout, env=environment, capture_output=True, text=True,
                           timeout=timeout, check=False)
+
+
+def test_the_first_commands_print_no_warning(demo):
+    """A library's DeprecationWarning on every command (cryptography's on DSA, imported by ansible-core) or Ansible's
+    own warnings would bury what matters in a user's first output."""
+    checkout, environment, made = demo
+    doc = _shell("ansible-doc waldur.cloud.openstack_image_info", checkout, environment)
+    for command, completed in (("make demo", made), ("ansible-doc waldur.cloud.openstack_image_info", doc)):
+        # Python's "file:line: SomeWarning: text", Ansible's "[WARNING]: text" and "[DEPRECATION WARNING]: text".
+        warnings = [line for line in (completed.stdout + completed.stderr).splitlines()
+                    if re.search(r"Warning: |\[(DEPRECATION )?WARNING\]", line)]
+        assert not warnings, (command, warnings)
 
 
 @pytest.mark.parametrize("how", ["from the checkout, venv not activated", "from another directory, venv activated"])

@@ -12,6 +12,9 @@ JSON_HEADERS = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Result-
                 b"Content-Length: 100000\r\n\r\n")
 HTML_404 = (b"<!doctype html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1>"
             b"<p>The requested URL was not found on this server.</p></body></html>")
+HTML_400 = b"<html><head><title>400 Bad Request</title></head><body><center><h1>400 Bad Request</h1></center></body></html>"
+# The first byte of a TLS handshake record: a ClientHello.
+TLS_HANDSHAKE = b"\x16"
 
 
 class LoopbackServer:
@@ -87,6 +90,34 @@ class Silent(LoopbackServer):
     def serve(self, connection):
         while connection.recv(4096):
             pass
+
+
+class PlainHttp(LoopbackServer):
+    """A plain-HTTP server behind an https:// URL. It answers HTTP requests (401 with JSON, as Waldur without a token);
+    to a TLS hello it either waits for the end of a request line that never comes (``on_tls="wait"``: Python's
+    http.server, gunicorn), or answers 400 with a page at once (``on_tls="reject"``: nginx), which the client's TLS
+    layer reads as a record of a wrong version."""
+
+    scheme = "https"
+
+    def __init__(self, on_tls="wait"):
+        super().__init__()
+        self.on_tls = on_tls
+        # The plain HTTP requests received, as they came.
+        self.requests = []
+
+    def serve(self, connection):
+        request = read_request(connection) if connection.recv(1, socket.MSG_PEEK) != TLS_HANDSHAKE else b""
+        if request:
+            self.requests.append(request)
+            connection.sendall(b"HTTP/1.0 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+        elif self.on_tls == "reject":
+            connection.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\nContent-Length: %d\r\n"
+                               b"Connection: close\r\n\r\n" % len(HTML_400) + HTML_400)
+        else:
+            while connection.recv(4096):
+                pass
+        connection.close()
 
 
 class Trickle(LoopbackServer):

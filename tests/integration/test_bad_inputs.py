@@ -132,7 +132,14 @@ CASES = [
     Case(INFO, {"fits": {"disk": -1}}, "fits.disk: -1 is negative; %s" % SIZES),
     Case(INFO, {"fits": {"ram": "lots"}}, "fits.ram: 'lots' is not a size; %s" % SIZES),
     Case(INFO, {"fits": {"ram": "1.5M"}}, "fits.ram: '1.5M' is not a whole number of MiB (1.5 MiB); %s" % SIZES),
-    Case(INFO, {"fits": {"cpu": 2}}, "fits: unknown key 'cpu'; fits takes disk and ram"),
+    Case(INFO, {"fits": {"cpu": 2}}, "fits: unknown key 'cpu'; fits takes disk and ram (a flavor's size), or flavor and disk "
+                                     "(a flavor, and the size of the volume the instance boots from)"),
+    Case(INFO, {"fits": {"flavour": "m1.medium"}, "tenant": "tenant-c1"},
+         "fits: unknown key 'flavour' (did you mean flavor?); fits takes disk and ram (a flavor's size), or flavor and disk "
+         "(a flavor, and the size of the volume the instance boots from)"),
+    Case(LOOKUP, {"fits": {"flavour": "m1.medium"}, "tenant": "tenant-c1"},
+         "waldur.cloud.openstack_image lookup: fits: unknown key 'flavour' (did you mean flavor?); fits takes disk and ram "
+         "(a flavor's size), or flavor and disk (a flavor, and the size of the volume the instance boots from)"),
     Case(INFO, {"fits": "20G"}, "fits: '20G' is not a dictionary; give disk, ram or both"),
     Case(INFO, {"limit": 0}, "limit: 0 must be a whole number of at least 1"),
     Case(INFO, {"sort_by": "size"}, "value of sort_by must be one of: name, version, min_disk, min_ram, got: size"),
@@ -156,7 +163,8 @@ CASES = [
          "parameters are mutually exclusive: boots|ram_min"),
     Case(INFO, {"fits": {"flavor": "m1.small", "ram": "4G"}},
          "fits.ram: cannot be combined with fits.flavor: the flavor's RAM is what Waldur checks against min_ram"),
-    Case(INFO, {"fits": {"flavor": "m1.small", "cpu": 2}}, "fits: unknown key 'cpu'; with flavor, fits takes flavor and disk"),
+    Case(INFO, {"fits": {"flavor": "m1.small", "cpu": 2}}, "fits: unknown key 'cpu'; with flavor, fits takes flavor and disk "
+                                                           "(the system volume size)"),
     Case(INFO, {"fits": {"flavor": "m1.small"}}, "fits.flavor: the name 'm1.small' is ambiguous: m1.small (",
          note="m1.small exists on every cloud"),
     Case(INFO, {"fits": {"flavor": "m1.small"}, "tenant": "tenant-c1"},
@@ -193,6 +201,12 @@ CASES = [
          "boots.image: the image '%s' is not linked to tenant 'tenant-c1' (%s), so Waldur refuses the order (\"Image is "
          "not visible "
          "in tenant.\")" % (IMAGE_NAME_NOT_IN_TENANT_C1, TENANT_C1), note="by name: it exists, in other tenants"),
+    Case(FLAVORS, {"boots": {"image": "ubuntu-22.4", "tenant": "tenant-a4"}},
+         "boots.image: no image 'ubuntu-22.4' is visible to this user; did you mean one of 'ubuntu-22.04', "
+         "'ubuntu-22.04-x86_64', ", note="a typo"),
+    Case(FLAVORS, {"boots": {"image": "no-such-image", "tenant": "tenant-a4"}},
+         "boots.image: no image 'no-such-image' is visible to this user; none of the 62 image names linked to tenant "
+         "'tenant-a4' (%s) is close to it; list them with waldur.cloud.openstack_image_info tenant=" % TENANT_A4),
     # ----------------------------------------------------------------------------------------- statistics
     Case(STATS, {"service_provider": ["no-such-cloud"]},
          "service_provider: no service settings named 'no-such-cloud' is visible to this user; visible: cloud-a ("),
@@ -213,8 +227,13 @@ CASES = [
     Case(FILTER, {"ram": "4 gigs"}, "fitting_images: ram: '4 gigs' has an unknown unit 'gigs'; %s" % SIZES),
     Case(FILTER, {"disk": True}, "fitting_images: disk: True is a boolean, not a size; %s" % SIZES),
     Case(FILTER, {}, "fitting_images: arguments: neither disk nor ram is given; give one or both, e.g. disk 20G and ram 4G"),
-    Case(FILTER, {"disk": "20G", "cpu": 2}, "fitting_images: unknown option cpu; the options are described by: "
-                                            "ansible-doc -t filter waldur.cloud.fitting_images"),
+    Case(FILTER, {"disk": "20G", "cpu": 2}, "fitting_images: unknown argument 'cpu'; the filter takes disk and ram (a "
+                                            "flavor's size), or flavor and disk (a flavor, and the size of the volume the "
+                                            "instance boots from), and sort_by and order; see ansible-doc -t filter "
+                                            "waldur.cloud.fitting_images"),
+    Case(FILTER, {"flavour": {"name": "m1.medium", "ram": 4096}},
+         "fitting_images: unknown argument 'flavour' (did you mean flavor?); the filter takes disk and ram (a flavor's "
+         "size), or flavor and disk (a flavor, and the size of the volume the instance boots from)"),
     Case(FILTER, {"disk": "20G", "sort_by": "size"}, "fitting_images: sort_by: 'size' is not one of name, version, min_disk, "
                                                      "min_ram"),
     Case(FILTER, {"disk": "20G", "images": "ubuntu"}, "fitting_images: images: 'ubuntu' is not a list of image dicts",

@@ -1,4 +1,5 @@
-"""The fit rule of fits.flavor and boots equals Waldur's own (CONTRACT.md "Flavors", last paragraph).
+"""The fit rule of fits.flavor and boots equals Waldur's own (InstanceSerializer.validate, as waldur_accepts below
+spells it out; tests/live/seeded/test_fits.py asks a real Waldur the same).
 
 For generated data sets, every (image, flavor, tenant, system volume size) combination is decided by
 the collection's code, talking to the emulator as the modules do, and by a direct implementation of
@@ -8,7 +9,8 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ansible_collections.waldur.cloud.plugins.module_utils.fit import Fit, flavors_for_boots, images_for_fit
+from ansible_collections.waldur.cloud.plugins.module_utils.fit import Fit
+from ansible_collections.waldur.cloud.plugins.module_utils.fit_queries import TaskContext, flavors_for_boots, images_for_fit
 from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurClient
 from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
@@ -36,15 +38,16 @@ def images_kept(client, tenant_uuid, flavor, volumes):
     """{volume: uuids} that fits.flavor keeps with ``flavor`` in the tenant, through the client as the
     module calls it; no image at all when the flavor is not linked to the tenant (an error for us)."""
     try:
-        fetched = images_for_fit(client, ImageQuery(tenant_uuid=tenant_uuid), Fit.parse({"flavor": flavor["uuid"]}))
+        query = ImageQuery(tenant_uuid=tenant_uuid)
+        listing = images_for_fit(TaskContext.of_query(client, query), query, Fit.parse({"flavor": flavor["uuid"]}))
     except WaldurConfigError as exc:
         assert exc.option == "fits.flavor" and "not linked to tenant" in str(exc)
         return {volume: set() for volume in volumes}
     kept = {}
     for volume in volumes:
-        resolved = Fit.parse({"flavor": flavor["uuid"], "disk": volume}).resolved(fetched["flavor"], fetched["tenant_uuid"])
-        assert resolved.describe()["tenant_uuid"] == tenant_uuid
-        kept[volume] = {image["uuid"] for image in resolved.images_that_boot(fetched["images"])}
+        resolved = Fit.parse({"flavor": flavor["uuid"], "disk": volume}).resolved(listing.flavor, listing.tenant_uuid)
+        assert resolved.describe().tenant_uuid == tenant_uuid
+        kept[volume] = {image["uuid"] for image in resolved.images_that_boot(listing.images)}
     return kept
 
 

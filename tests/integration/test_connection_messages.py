@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConnectionError
 from tests.conftest import REPO_ROOT
-from tests.integration.dead_ends import Html404, Refused
+from tests.integration.dead_ends import Html404, PlainHttp, Refused
 from tests.integration.harness import ansible_environment
 
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
@@ -69,6 +69,23 @@ def test_a_refused_connection_names_api_url_and_its_source_on_every_front(run_pl
     assert "api_url is '%sapix/' (from the api_url option), to which /api/ was appended" % other.url in message
     assert "<" not in message
     assert results["option"]["option"] == "api_url"
+
+
+def test_https_typed_for_a_plain_http_server_gives_the_http_url_to_use(run_cases):
+    with PlainHttp() as server:
+        # A timeout of 4 s: 3 for the handshake, 1 for the plain-HTTP probe, ample on a loaded machine.
+        results, _output = run_cases("waldur.cloud.openstack_image_info", [{"timeout": 4}],
+                                     ansible_environment(WALDUR_API_URL=server.url, WALDUR_API_TOKEN=TOKEN))
+    message = results[0]["msg"]
+    assert message.startswith("api_url: the Waldur API at https://127.0.0.1:%d/api/ (from the WALDUR_API_URL environment "
+                              "variable) cannot be reached" % server.port), message
+    assert message.endswith("the server answers plain HTTP on port %d, not TLS: give api_url: http://127.0.0.1:%d/api/ "
+                            "(or the port where it serves https)" % (server.port, server.port)), message
+    assert results[0]["option"] == "api_url"
+    assert results[0]["api_requests"] == 1
+    # What told it: one plain request, without the token.
+    assert [request.split(b"\r\n")[0] for request in server.requests] == [b"HEAD / HTTP/1.0"]
+    assert TOKEN.encode() not in server.requests[0] and b"Authorization" not in server.requests[0]
 
 
 def test_a_rejected_token_names_api_token_and_its_source(emulator, run_cases):

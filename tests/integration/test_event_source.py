@@ -221,6 +221,32 @@ def test_an_outage_emits_nothing_is_logged_once_and_what_changed_during_it_comes
     assert "complete again after" in warnings[1]
 
 
+def test_each_poll_is_one_line_at_info_what_ansible_rulebook_shows_with_v(emulator, caplog):
+    """ansible-rulebook -v logs at INFO: the user sees each poll, its images and its changes, not only the start."""
+    caplog.set_level(logging.INFO, logger="waldur.cloud.openstack_images")
+    total = len(emulator.dataset["visibility"]["staff"]["default_list"])
+
+    async def scenario(queue, listings, task):
+        # The third listing asked for: the first two polls are done.
+        await listings.reach(3)
+        emulator.add_image("ubuntu-26.04", settings_uuid(emulator))
+        await next_event(queue)
+        outage = emulator.add_fault(kind="503", path=IMAGES, count=None)
+        # Each poll asks twice (retries: 1): at least three polls fail in full.
+        await listings.more(8)
+        emulator.clear_faults()
+        await listings.more(2)
+        assert outage.fired >= 7
+
+    run_source(emulator, source_args(emulator), scenario)
+    lines = [record.getMessage() for record in caplog.records if record.levelno == logging.INFO]
+    assert lines[0] == "poll: %d images, the baseline (no events for them)" % total
+    assert lines[1] == "poll: %d images, 0 added, 0 removed, 0 changed" % total
+    assert "poll: %d images, 1 added, 0 removed, 0 changed" % (total + 1) in lines
+    assert "poll: no complete image listing, 2 failed poll(s) in a row" in lines
+    assert lines[-1] == "poll: %d images, 0 added, 0 removed, 0 changed" % (total + 1)
+
+
 def test_a_503_that_a_retry_overcomes_is_no_outage(emulator, caplog):
     caplog.set_level(logging.WARNING, logger="waldur.cloud.openstack_images")
 

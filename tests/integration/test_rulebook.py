@@ -98,7 +98,7 @@ def test_the_example_rulebook_runs_its_playbook_for_a_new_image(emulator, tmp_pa
                                       PATH=os.pathsep.join([BIN, os.environ.get("PATH", "")]))
     process = subprocess.Popen(
         [os.path.join(BIN, "ansible-rulebook"), "-r", "waldur.cloud.new_images", "-i", str(inventory),
-         "--vars", str(variables)],
+         "--vars", str(variables), "-v"],
         cwd=str(tmp_path), env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
@@ -109,7 +109,13 @@ def test_the_example_rulebook_runs_its_playbook_for_a_new_image(emulator, tmp_pa
             if process.poll() is not None or time.monotonic() > deadline:
                 output.fail("the event source did not poll twice within %s s" % STARTUP)
         settings_uuid = next(row["uuid"] for row in emulator.dataset["service_settings"] if row["type"] == "OpenStack")
+        # -v: one line per poll after "Waiting for events".
+        visible = len(emulator.dataset["visibility"]["staff"]["default_list"])
+        output.wait_for("waldur.cloud.openstack_images - INFO - poll: %d images, the baseline (no events for them)" % visible,
+                        REACTION)
         added = emulator.add_image(NEW_IMAGE, settings_uuid)
+        output.wait_for("waldur.cloud.openstack_images - INFO - poll: %d images, 1 added, 0 removed, 0 changed" % (visible + 1),
+                        REACTION)
         output.wait_for("PLAY RECAP", REACTION)
         assert new_images_file.read_text() == "%s %s\n" % (added["uuid"], NEW_IMAGE)
         assert emulator.tokens["staff"] not in "".join(output.lines)

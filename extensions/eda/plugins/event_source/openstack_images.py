@@ -35,7 +35,7 @@ _add_collections_root()
 # pylint: disable=wrong-import-position
 from ansible_collections.waldur.cloud.plugins.module_utils.client import HAS_REQUESTS, WaldurClient
 from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings
-from ansible_collections.waldur.cloud.plugins.module_utils.defaults import CLIENT_OPTIONS
+from ansible_collections.waldur.cloud.plugins.module_utils.defaults import CLIENT_OPTIONS, Option
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import (
     WaldurAuthError,
     WaldurConfigError,
@@ -141,12 +141,19 @@ EXAMPLES = r"""
 
 LOGGER = logging.getLogger("waldur.cloud.openstack_images")
 
+# The source's own options, beside the shared ones of module_utils/defaults.py; DOCUMENTATION states the same facts
+# (a unit test holds them equal).
+WATCH_OPTIONS = (
+    Option("interval", "float", 60.0),
+    Option("emit_existing", "bool", False),
+    Option("max_auth_failures", "int", 3),
+)
 # The Python types that the option types of module_utils/defaults.py accept in a rulebook.
 PYTHON_TYPES = {"str": str, "path": str, "bool": bool, "int": int, "float": (int, float)}
 CONNECTION_ARGS = {option.name: PYTHON_TYPES[option.type] for option in CLIENT_OPTIONS}
 FILTER_ARGS = {"name": str, "name_exact": str, "settings": str, "settings_uuid": str, "tenant": str, "tenant_uuid": str,
                "offering_uuid": str, "show_duplicate_names": bool, "is_rescue_image": bool}
-WATCH_ARGS = {"interval": (int, float), "emit_existing": bool, "max_auth_failures": int}
+WATCH_ARGS = {option.name: PYTHON_TYPES[option.type] for option in WATCH_OPTIONS}
 TYPE_NAMES = {str: "a string", bool: "true or false", int: "a whole number", (int, float): "a number"}
 
 
@@ -197,14 +204,14 @@ class ImageWatch:
                               "runs: pip install requests (in a decision environment, list it in its python dependencies)")
         args = check_args(args)
         self.settings = ConnectionSettings.from_options({key: args.get(key) for key in CONNECTION_ARGS})
-        if self.settings.insecure_transport:
-            LOGGER.warning("api_url %s is plain http to a host that is not loopback: the API token is sent unencrypted. "
-                           "Use https.", self.settings.api_root)
+        if self.settings.transport_warning:
+            LOGGER.warning(self.settings.transport_warning)
         self.query = ImageQuery(**{key: args.get(key) for key in FILTER_ARGS})
-        self.interval = float(args.get("interval") or 60)
-        self.max_auth_failures = args.get("max_auth_failures") or 3
+        watch = {option.name: option.default if args.get(option.name) is None else args[option.name] for option in WATCH_OPTIONS}
+        self.interval = float(watch["interval"])
+        self.max_auth_failures = watch["max_auth_failures"]
         # None until a complete listing is read; with emit_existing, every image of the first one is new.
-        self.known = {} if args.get("emit_existing") else None
+        self.known = {} if watch["emit_existing"] else None
         self.outage = None
         self.auth_failures = 0
 
@@ -248,16 +255,24 @@ class ImageWatch:
         if self.outage is not None:
             LOGGER.warning("the image listing is complete again after %d failed poll(s)", self.outage)
             self.outage = None
-        if self.known is not None:
-            for event in listing_events(self.known, current):
+        if self.known is None:
+            LOGGER.info("poll: %d images, the baseline (no events for them)", len(current))
+        else:
+            events = listing_events(self.known, current)
+            counts = {kind: sum(event["type"] == kind for event in events) for kind in ("added", "removed", "changed")}
+            LOGGER.info("poll: %d images, %d added, %d removed, %d changed", len(current), counts["added"],
+                        counts["removed"], counts["changed"])
+            for event in events:
                 await queue.put(event)
         self.known = current
 
     def failed(self, exc):
-        """Log the first failed poll of an outage, and count them all."""
+        """Log the first failed poll of an outage as a warning and the next ones as a line each, and count them all."""
         if self.outage is None:
             LOGGER.warning("no events until the image listing can be read in full again: %s", exc)
             self.outage = 0
+        else:
+            LOGGER.info("poll: no complete image listing, %d failed poll(s) in a row", self.outage + 1)
         self.outage += 1
 
 

@@ -88,9 +88,13 @@ def test_a_selectattr_generator_is_accepted():
     ({}, "fitting_images: arguments: neither disk nor ram is given; give one or both, e.g. disk 20G and ram 4G"),
     ({"disk": "1G", "sort_by": "size"}, "fitting_images: sort_by: 'size' is not one of name, version, min_disk, min_ram"),
     ({"disk": "1G", "order": "down"}, "fitting_images: order: 'down' is not one of asc, desc"),
-    ({"disk": "1G", "dsik": "1G"}, "fitting_images: unknown option dsik (did you mean disk?); the options are described by: "
-                                   "ansible-doc -t filter waldur.cloud.fitting_images"),
-    ({"disk": "1G", "fits": {}, "limit": 1}, "fitting_images: unknown options fits, limit; the options are described by: "),
+    ({"disk": "1G", "dsik": "1G"}, "fitting_images: unknown argument 'dsik' (did you mean disk?); the filter takes disk and "
+                                   "ram (a flavor's size), or flavor and disk (a flavor, and the size of the volume the "
+                                   "instance boots from), and sort_by and order; see ansible-doc -t filter "
+                                   "waldur.cloud.fitting_images"),
+    ({"flavour": {"name": "m1.small", "ram": 2048}}, "fitting_images: unknown argument 'flavour' (did you mean flavor?); "
+                                                     "the filter takes disk and ram (a flavor's size), or flavor and disk"),
+    ({"disk": "1G", "fits": {}, "limit": 1}, "fitting_images: unknown arguments 'fits', 'limit'; the filter takes "),
 ])
 def test_bad_arguments_are_filter_errors_naming_the_value(fitting_images, arguments, message):
     with pytest.raises(AnsibleFilterError) as error:

@@ -8,6 +8,7 @@ import pytest
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.loader import lookup_loader
 
+from ansible_collections.waldur.cloud.plugins.plugin_utils import client as plugin_client
 from ansible_collections.waldur.cloud.tests.unit.helpers import IMAGES, ROOT, TOKEN
 
 CLOUD_A = "e7a0a77afc5244e9a7aee7396d8584fe"
@@ -34,13 +35,12 @@ class Harness:
         # Each test is a run of its own: the listings one run shares live in its local temporary directory.
         monkeypatch.setattr(sys.modules["ansible.constants"], "DEFAULT_LOCAL_TMP", str(run_tmp))
         self.lookup = lookup_loader.get("waldur.cloud.openstack_image")
-        self.module = sys.modules[type(self.lookup).__module__]
         self.scripted = scripted
         self.steps = []
         self.transport = None
         self.warnings = []
         self.clients = 0
-        real_open_client = self.module.open_client
+        real_open_client = plugin_client.open_client
 
         def open_client(plugin, where=None, overrides=None, **client_options):
             client = real_open_client(plugin, where, overrides, **client_options)
@@ -48,8 +48,8 @@ class Harness:
             self.clients += 1
             return client
 
-        monkeypatch.setattr(self.module, "open_client", open_client)
-        monkeypatch.setattr(self.module.display, "warning", self.warnings.append)
+        monkeypatch.setattr(plugin_client, "open_client", open_client)
+        monkeypatch.setattr(plugin_client.display, "warning", self.warnings.append)
         for variable in ("WALDUR_API_URL", "WALDUR_API_TOKEN", "WALDUR_AUTH_SCHEME", "WALDUR_TIMEOUT"):
             monkeypatch.delenv(variable, raising=False)
 
@@ -114,14 +114,17 @@ def test_connection_options_come_from_the_environment_variables(harness, monkeyp
     assert harness.transport.requests[0].headers["Authorization"] == "Token " + TOKEN
 
 
-def test_none_fitting_fails_naming_the_filters_the_sizes_and_the_nearest_requirements(harness):
+def test_none_fitting_fails_naming_the_filters_the_sizes_and_what_each_image_breaks(harness):
     harness.expect("?name=ubuntu&settings_uuid=%s&page_size=300" % CLOUD_A, UBUNTU[:3])
     message = harness.fails(name="ubuntu", settings_uuid=CLOUD_A, fits={"disk": "4G", "ram": "1000M"})
     assert message == (
         "waldur.cloud.openstack_image lookup: none of the 3 images that match name='ubuntu', settings_uuid='%s' fits a "
-        "flavor with disk 4096 MiB (4 GiB) and ram 1000 MiB (the smallest min_disk among them is 10240 MiB (10 GiB); the "
-        "smallest min_ram among them is 1024 MiB (1 GiB)); use a larger flavor or other filters, or give default= to get a "
-        "value instead of this error" % CLOUD_A)
+        "flavor with disk 4096 MiB (4 GiB) and ram 1000 MiB. Why, per image: ubuntu-20.04 (uuid %032x): min_disk 10240 MiB "
+        "(10 GiB) is above fits.disk, 4096 MiB (4 GiB) and min_ram 1024 MiB (1 GiB) is above fits.ram, 1000 MiB; "
+        "Ubuntu-24.04 (uuid %032x): min_disk 20481 MiB is above fits.disk, 4096 MiB (4 GiB) and min_ram 2048 MiB (2 GiB) is "
+        "above fits.ram, 1000 MiB; ubuntu-22.04 (uuid %032x): min_disk 20480 MiB (20 GiB) is above fits.disk, 4096 MiB "
+        "(4 GiB) and min_ram 4096 MiB (4 GiB) is above fits.ram, 1000 MiB. Use a larger flavor or other filters, or give "
+        "default= to get a value instead of this error" % (CLOUD_A, 2, 1, 3))
 
 
 def test_no_matching_image_fails_naming_the_filters(harness):
@@ -139,7 +142,8 @@ def test_an_image_by_uuid_that_does_not_fit_is_reported(harness):
     harness.steps.append((IMAGES + "%032x/" % 1, harness.scripted.json(UBUNTU[0])))
     assert harness.fails(uuid="%032x" % 1, fits={"disk": "20G"}).startswith(
         "waldur.cloud.openstack_image lookup: the 1 image that matches uuid='%032x' does not fit a flavor with disk 20480 MiB "
-        "(20 GiB) (the smallest min_disk among them is 20481 MiB)" % 1)
+        "(20 GiB). Why: Ubuntu-24.04 (uuid %032x): min_disk 20481 MiB is above fits.disk, 20480 MiB (20 GiB). Use a larger "
+        "flavor" % (1, 1))
 
 
 @pytest.mark.parametrize("default", [None, "", "cirros"])
@@ -184,7 +188,10 @@ def test_equal_requirements_of_different_names_do_not_warn(harness):
     ({"fits": {"disk": "0"}}, "waldur.cloud.openstack_image lookup: fits.disk: '0' is zero; a flavor with a disk of 0"),
     ({"fits": {"ram": "-2G"}}, "waldur.cloud.openstack_image lookup: fits.ram: '-2G' is negative"),
     ({"fits": {"ram": "2 gigs"}}, "waldur.cloud.openstack_image lookup: fits.ram: '2 gigs' has an unknown unit 'gigs'"),
-    ({"fits": {"dsik": "20G"}}, "waldur.cloud.openstack_image lookup: fits: unknown key 'dsik'; fits takes disk and ram"),
+    ({"fits": {"dsik": "20G"}}, "waldur.cloud.openstack_image lookup: fits: unknown key 'dsik' (did you mean disk?); fits "
+                                "takes disk and ram (a flavor's size), or flavor and disk"),
+    ({"fits": {"flavour": "m1.medium"}}, "waldur.cloud.openstack_image lookup: fits: unknown key 'flavour' (did you mean "
+                                         "flavor?); fits takes disk and ram (a flavor's size), or flavor and disk"),
     ({"fits": {}}, "waldur.cloud.openstack_image lookup: fits: neither disk nor ram is given"),
     ({"uuid": "nope"}, "waldur.cloud.openstack_image lookup: uuid: 'nope' is not a uuid"),
     ({"fit": {"disk": "20G"}}, "waldur.cloud.openstack_image lookup: unknown option fit (did you mean fits?); the options are described by: "
@@ -218,9 +225,10 @@ def test_name_exact_with_surrounding_space_warns(harness):
 def test_none_fitting_without_filters_counts_the_visible_images(harness):
     harness.expect("?page_size=300", UBUNTU[:2])
     assert harness.fails(fits={"ram": "512M"}) == (
-        "waldur.cloud.openstack_image lookup: none of the 2 images visible to this API token fits a flavor with ram 512 MiB "
-        "(the smallest min_ram among them is 1024 MiB (1 GiB)); use a larger flavor or other filters, or give default= to "
-        "get a value instead of this error")
+        "waldur.cloud.openstack_image lookup: none of the 2 images visible to this API token fits a flavor with ram 512 MiB. "
+        "Why, per image: ubuntu-20.04 (uuid %032x): min_ram 1024 MiB (1 GiB) is above fits.ram, 512 MiB; Ubuntu-24.04 (uuid "
+        "%032x): min_ram 2048 MiB (2 GiB) is above fits.ram, 512 MiB. Use a larger flavor or other filters, or give default= "
+        "to get a value instead of this error" % (2, 1))
 
 
 def test_evaluations_of_one_run_share_one_listing(harness):
@@ -262,9 +270,10 @@ def test_when_the_system_volume_is_what_is_too_small_the_message_says_so_with_th
                           harness.scripted.json([flavor("m1.xlarge", 16384)], total=1)))
     harness.expect("?tenant_uuid=%s&page_size=300" % tenant, [image(1, "ubuntu-24.04", 40960, 1024)])
     message = harness.fails(tenant_uuid=tenant, fits={"flavor": "m1.xlarge", "disk": "20G"})
-    assert message.endswith("the flavor's RAM is enough for 1 of them, and the system volume of 20480 MiB (20 GiB) is what "
-                            "is too small: a system volume of 40960 MiB (40 GiB) (fits.disk) fits the smallest, or give "
-                            "default= to get a value instead of this error")
+    assert message.endswith("Why: ubuntu-24.04 (uuid %032x): min_disk 40960 MiB (40 GiB) is above the system volume "
+                            "(fits.disk), 20480 MiB (20 GiB). The flavor's RAM is enough for 1 of them, and the system volume "
+                            "of 20480 MiB (20 GiB) is what is too small: a system volume of 40960 MiB (40 GiB) (fits.disk) "
+                            "fits the smallest, or give default= to get a value instead of this error" % 1)
 
 
 def test_a_tenant_given_by_name_is_named_so_in_messages(harness):

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from ansible_collections.waldur.cloud.plugins.module_utils import errors
+from ansible_collections.waldur.cloud.plugins.module_utils import client as client_module, errors
 from ansible_collections.waldur.cloud.plugins.module_utils.client import USER_AGENT, WaldurClient
 from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings, normalize_api_url
 from ansible_collections.waldur.cloud.plugins.module_utils.retries import RetryPolicy, parse_retry_after
@@ -384,6 +384,28 @@ def test_a_timeout_names_the_timeout_option(scripted):
         client.list_all("openstack-images/")
     assert "no answer within the timeout of 2.5 s" in str(error.value)
     assert "gave up" not in str(error.value)
+
+
+@pytest.mark.parametrize("scheme, timeout, handshake", [
+    ("https", 30, 10), ("https", 8, 6), ("https", 1, 0.75), ("http", 30, 10), ("http", 4, 4)])
+def test_connecting_gets_at_most_10_s_and_https_keeps_a_quarter_for_the_probe(scheme, timeout, handshake):
+    """A plain-HTTP server behind https:// is named within 15 s with the defaults: 10 s of handshake, then the probe."""
+    assert client_module._connect_timeout(timeout, scheme) == handshake  # pylint: disable=protected-access
+
+
+def test_a_tls_alert_is_no_plain_http_server_and_is_not_probed(scripted, monkeypatch):
+    """The server answered in TLS (refusing the protocol version): nothing to probe, no plain-http hint."""
+    def no_probe(*_args, **_kwargs):
+        raise AssertionError("a plain-HTTP probe was sent")
+
+    monkeypatch.setattr(client_module.socket, "create_connection", no_probe)
+    client = make_client(retries=3)
+    alert = requests.exceptions.SSLError("[SSL: TLSV1_ALERT_PROTOCOL_VERSION] tlsv1 alert protocol version (_ssl.c:1000)")
+    scripted.install(client, [(IMAGES + "?page_size=300", alert)])
+    with pytest.raises(errors.WaldurConnectionError) as error:
+        client.list_all("openstack-images/")
+    assert str(error.value).endswith("the TLS handshake failed ([SSL: TLSV1_ALERT_PROTOCOL_VERSION] tlsv1 alert protocol "
+                                     "version (_ssl.c:1000))"), str(error.value)
 
 
 def test_any_other_requests_failure_is_a_waldur_error(scripted):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import os
+import runpy
 
 import pytest
 import yaml
@@ -84,6 +85,9 @@ def test_the_event_source_documents_and_checks_the_table():
     for option in CLIENT_OPTIONS:
         assert facts_of(documented[option.name]) == described(option), option.name
         assert env_names(documented[option.name]) == ([option.env] if option.env else []), option.name
+    # Its own options, defaults included, come from its table too.
+    for option in runpy.run_path(EVENT_SOURCE)["WATCH_OPTIONS"]:
+        assert facts_of(documented[option.name]) == described(option), option.name
 
 
 def test_environment_values_are_typed_and_named_when_wrong():

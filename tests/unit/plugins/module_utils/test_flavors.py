@@ -4,23 +4,25 @@ import random
 
 import pytest
 
-from ansible_collections.waldur.cloud.plugins.module_utils.fit import URL_STARTS, uuid_given
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
-from ansible_collections.waldur.cloud.plugins.module_utils.flavors import FlavorQuery, check_iregex, order_flavors
+from ansible_collections.waldur.cloud.plugins.module_utils.fit_queries import URL_STARTS
+from ansible_collections.waldur.cloud.plugins.module_utils.flavors import FlavorQuery, check_iregex
+from ansible_collections.waldur.cloud.plugins.module_utils.resources import Scope, uuid_given
+from ansible_collections.waldur.cloud.plugins.module_utils.selection import order_flavors
 
 TENANT = "698b368adf624509ba3268e389742938"
 
 
 def test_query_parameters_name_the_server_lookups():
     query = FlavorQuery(name=" m1 ", name_iregex=" ^m1\\. ", ram_min="4G", ram_max=16384, disk=0, cores=2)
-    assert query.server_params(None, TENANT) == [
+    assert query.server_params(Scope(tenant_uuid=TENANT)) == [
         ("name", "m1"), ("name_iregex", "^m1\\."), ("tenant_uuid", TENANT),
         ("cores", "2"), ("ram__gte", "4096"), ("ram__lte", "16384"), ("disk", "0")]
 
 
 def test_a_name_exact_with_spaces_is_asked_as_a_substring():
     query = FlavorQuery(name_exact=" m1.small")
-    assert query.server_params(None, None) == [("name", "m1.small")]
+    assert query.server_params(Scope()) == [("name", "m1.small")]
     assert query.warnings
 
 

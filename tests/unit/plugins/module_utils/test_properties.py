@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurClient, _origin
 from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings, normalize_api_url
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError, WaldurError
-from ansible_collections.waldur.cloud.plugins.module_utils.selection import parse_size
+from ansible_collections.waldur.cloud.plugins.module_utils.fit import parse_size
 from ansible_collections.waldur.cloud.tests.unit.helpers import IMAGES, TOKEN, ScriptedTransport, install, make_client
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

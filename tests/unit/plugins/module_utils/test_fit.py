@@ -1,4 +1,4 @@
-"""The one size parser, fit rule and image order (plugins/module_utils/selection.py)."""
+"""The one size parser and fit rule (plugins/module_utils/fit.py), and the image order (selection.py) it is used with."""
 from __future__ import annotations
 
 import hashlib
@@ -10,21 +10,23 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
-from ansible_collections.waldur.cloud.plugins.module_utils.selection import (
-    check_selection,
+from ansible_collections.waldur.cloud.plugins.module_utils.fit import (
     ACCEPTED_SIZES,
-    FlavorSize,
-    describe_nearest,
-    fits_flavor,
-    flavor_size,
+    Fit,
+    Limits,
     format_size,
-    parse_fits,
     parse_size,
-    select_images,
-    version_key,
+    size_limits,
 )
+from ansible_collections.waldur.cloud.plugins.module_utils.selection import check_selection, select_images, version_key
 
-FLAVOR = FlavorSize(disk=20480, ram=4096)
+FLAVOR = Limits(disk=20480, ram=4096)
+FITS = FLAVOR.admits
+
+
+def parse_fits(fits):
+    fit = Fit.parse(fits)
+    return None if fit is None else fit.size
 
 
 def image(name, min_disk=0, min_ram=0, uuid=None):
@@ -198,33 +200,38 @@ def test_parse_size_never_accepts_garbage(text):
     (1, 1, True),
 ])
 def test_an_image_fits_when_each_requirement_is_at_most_the_flavor(min_disk, min_ram, fits):
-    assert fits_flavor(image("x", min_disk, min_ram), FLAVOR) is fits
+    assert FLAVOR.admits(image("x", min_disk, min_ram)) is fits
 
 
 def test_a_dimension_not_given_is_not_checked_and_need_not_be_in_the_image():
-    assert fits_flavor({"name": "x", "min_disk": 10}, FlavorSize(disk=10, ram=None)) is True
-    assert fits_flavor({"name": "x", "min_ram": 999999}, FlavorSize(disk=None, ram=999999)) is True
-    assert fits_flavor({"name": "x", "min_ram": 11}, FlavorSize(disk=None, ram=10)) is False
+    assert Limits(disk=10, ram=None).admits({"name": "x", "min_disk": 10}) is True
+    assert Limits(disk=None, ram=999999).admits({"name": "x", "min_ram": 999999}) is True
+    assert Limits(disk=None, ram=10).admits({"name": "x", "min_ram": 11}) is False
 
 
 @given(st.integers(0, 10 ** 6), st.integers(0, 10 ** 6), st.integers(1, 10 ** 6), st.integers(1, 10 ** 6))
 def test_the_fit_rule_is_min_disk_at_most_disk_and_min_ram_at_most_ram(min_disk, min_ram, disk, ram):
-    assert fits_flavor(image("x", min_disk, min_ram), FlavorSize(disk, ram)) == (min_disk <= disk and min_ram <= ram)
+    assert Limits(disk, ram).admits(image("x", min_disk, min_ram)) == (min_disk <= disk and min_ram <= ram)
 
 
 # --- fits as given by users ------------------------------------------------------------------------
 
 def test_parse_fits_reads_either_or_both_sizes():
     assert parse_fits(None) is None
-    assert parse_fits({"disk": "20G", "ram": 4096}) == FlavorSize(20480, 4096)
-    assert parse_fits({"disk": "20G"}) == FlavorSize(20480, None)
-    assert parse_fits({"ram": "4 GiB", "disk": None}) == FlavorSize(None, 4096)
+    assert parse_fits({"disk": "20G", "ram": 4096}) == Limits(20480, 4096)
+    assert parse_fits({"disk": "20G"}) == Limits(20480, None)
+    assert parse_fits({"ram": "4 GiB", "disk": None}) == Limits(None, 4096)
     assert str(parse_fits({"disk": "20G", "ram": 1000})) == "disk 20480 MiB (20 GiB) and ram 1000 MiB"
 
 
 @pytest.mark.parametrize("fits, option, message", [
-    ({"dsik": "20G"}, "fits", "fits: unknown key 'dsik'; fits takes disk and ram"),
-    ({"disk": "1G", "cpu": 2, "Ram": 1}, "fits", "fits: unknown keys 'Ram', 'cpu'; fits takes disk and ram"),
+    ({"dsik": "20G"}, "fits", "fits: unknown key 'dsik' (did you mean disk?); fits takes disk and ram (a flavor's size), "
+                              "or flavor and disk (a flavor, and the size of the volume the instance boots from)"),
+    ({"flavour": "m1.small"}, "fits", "fits: unknown key 'flavour' (did you mean flavor?); fits takes disk and ram"),
+    ({"disk": "1G", "cpu": 2, "Ram": 1}, "fits", "fits: unknown keys 'Ram' (did you mean ram?), 'cpu'; fits takes disk and "
+                                                 "ram"),
+    ({"flavor": "m1.small", "dsk": 2}, "fits", "fits: unknown key 'dsk' (did you mean disk?); with flavor, fits takes "
+                                               "flavor and disk"),
     ({}, "fits", "fits: neither disk nor ram is given; give one or both, e.g. disk 20G and ram 4G"),
     ({"disk": None, "ram": None}, "fits", "fits: neither disk nor ram is given"),
     ("20G", "fits", "fits: '20G' is not a dictionary; give disk, ram or both, e.g. {disk: 20G, ram: 4G}"),
@@ -241,10 +248,10 @@ def test_bad_fits_are_refused_naming_the_key(fits, option, message):
     assert str(error).startswith(message), str(error)
 
 
-def test_flavor_size_names_the_arguments_of_a_front_without_fits():
-    error = refused(flavor_size, None, None, option="arguments")
+def test_size_limits_names_the_arguments_of_a_front_without_fits():
+    error = refused(size_limits, None, None, option="arguments")
     assert str(error) == "arguments: neither disk nor ram is given; give one or both, e.g. disk 20G and ram 4G"
-    assert refused(flavor_size, "1x", None).option == "disk"
+    assert refused(size_limits, "1x", None).option == "disk"
 
 
 # --- selection and order -------------------------------------------------------------------------
@@ -262,13 +269,13 @@ SERVER_ORDER = [
 
 
 def test_without_sort_by_the_given_order_is_kept():
-    assert names(select_images(SERVER_ORDER, FLAVOR)) == ["alpine-3.19", "debian-12", "debian-9", "ubuntu-22.04", "ubuntu-22.04"]
+    assert names(select_images(SERVER_ORDER, FITS)) == ["alpine-3.19", "debian-12", "debian-9", "ubuntu-22.04", "ubuntu-22.04"]
     assert select_images(SERVER_ORDER) == SERVER_ORDER
 
 
 def test_nothing_fits_is_an_empty_list():
-    assert select_images(SERVER_ORDER, FlavorSize(disk=100, ram=None)) == []
-    assert select_images([], FLAVOR, sort_by="name") == []
+    assert select_images(SERVER_ORDER, Limits(disk=100, ram=None).admits) == []
+    assert select_images([], FITS, sort_by="name") == []
 
 
 @pytest.mark.parametrize("sort_by, order, expected", [
@@ -282,7 +289,7 @@ def test_nothing_fits_is_an_empty_list():
     ("min_ram", "desc", ["debian-9", "ubuntu-22.04:d", "ubuntu-22.04:e", "debian-12", "alpine-3.19"]),
 ])
 def test_sorting_orders_by_the_key_and_breaks_ties_by_name_then_uuid_ascending(sort_by, order, expected):
-    chosen = select_images(SERVER_ORDER, FLAVOR, sort_by=sort_by, order=order)
+    chosen = select_images(SERVER_ORDER, FITS, sort_by=sort_by, order=order)
     shown = [row["name"] + (":" + row["uuid"][0] if row["name"] == "ubuntu-22.04" else "") for row in chosen]
     assert shown == expected
 
@@ -301,7 +308,7 @@ def test_the_newest_by_name_is_version_descending():
 
 
 def test_the_largest_requirement_that_still_fits_is_first_with_min_disk_descending():
-    assert names(select_images(SERVER_ORDER, FLAVOR, sort_by="min_disk", order="desc", limit=1)) == ["debian-12"]
+    assert names(select_images(SERVER_ORDER, FITS, sort_by="min_disk", order="desc", limit=1)) == ["debian-12"]
 
 
 @given(st.lists(st.tuples(st.sampled_from(["a", "b", "B", "a-2", "a-10"]), st.integers(0, 3), st.integers(0, 3),
@@ -315,7 +322,7 @@ def test_sorting_does_not_depend_on_the_input_order(rows, sort_by, order, rng):
 
 
 def test_limit_cuts_after_fits_and_sorting():
-    assert names(select_images(SERVER_ORDER, FLAVOR, sort_by="min_ram", order="desc", limit=2)) == ["debian-9", "ubuntu-22.04"]
+    assert names(select_images(SERVER_ORDER, FITS, sort_by="min_ram", order="desc", limit=2)) == ["debian-9", "ubuntu-22.04"]
     assert len(select_images(SERVER_ORDER, limit=100)) == len(SERVER_ORDER)
 
 
@@ -332,20 +339,20 @@ def test_bad_order_options_are_refused(arguments, message):
 # --- malformed image lists -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("images, arguments, message", [
-    ([image("a"), {"name": "b", "min_ram": 0}], {"size": FLAVOR},
+    ([image("a"), {"name": "b", "min_ram": 0}], {"keep": FITS},
      "images[1]: the image 'b' has no min_disk; give image dicts with min_disk and min_ram in MiB, as "
      "waldur.cloud.openstack_image_info returns them"),
-    ([{"min_disk": 0}], {"size": FLAVOR}, "images[0]: the image without a name has no min_ram"),
-    ([image("a", min_disk="2048")], {"size": FLAVOR},
+    ([{"min_disk": 0}], {"keep": FITS}, "images[0]: the image without a name has no min_ram"),
+    ([image("a", min_disk="2048")], {"keep": FITS},
      "images[0]: the image 'a' has min_disk '2048', which is not a whole number of MiB (0 or more)"),
-    ([image("a", min_ram=-1)], {"size": FLAVOR}, "images[0]: the image 'a' has min_ram -1, which is not a whole number"),
-    ([image("a", min_ram=None)], {"size": FLAVOR}, "images[0]: the image 'a' has min_ram None"),
-    ([image("a", min_disk=True)], {"size": FLAVOR}, "images[0]: the image 'a' has min_disk True"),
-    ([image("a"), "ubuntu"], {"size": FLAVOR}, "images[1]: is a str ('ubuntu'), not an image dict"),
-    ({"images": [], "changed": False}, {"size": FLAVOR},
+    ([image("a", min_ram=-1)], {"keep": FITS}, "images[0]: the image 'a' has min_ram -1, which is not a whole number"),
+    ([image("a", min_ram=None)], {"keep": FITS}, "images[0]: the image 'a' has min_ram None"),
+    ([image("a", min_disk=True)], {"keep": FITS}, "images[0]: the image 'a' has min_disk True"),
+    ([image("a"), "ubuntu"], {"keep": FITS}, "images[1]: is a str ('ubuntu'), not an image dict"),
+    ({"images": [], "changed": False}, {"keep": FITS},
      "images: is a dict, not a list of image dicts; pass its images list, e.g. result.images"),
-    ("ubuntu", {"size": FLAVOR}, "images: 'ubuntu' is not a list of image dicts"),
-    (None, {"size": FLAVOR}, "images: None is not a list of image dicts"),
+    ("ubuntu", {"keep": FITS}, "images: 'ubuntu' is not a list of image dicts"),
+    (None, {"keep": FITS}, "images: None is not a list of image dicts"),
     ([{"min_disk": 1, "min_ram": 1}], {"sort_by": "name"}, "images[0]: the image has no name to sort by (name is None)"),
     ([{"name": "a"}], {"sort_by": "min_ram"}, "images[0]: the image 'a' has no min_ram"),
 ])
@@ -355,24 +362,41 @@ def test_malformed_images_are_errors_naming_the_item(images, arguments, message)
 
 def test_a_malformed_image_is_reported_even_when_an_earlier_requirement_fails():
     rows = [image("a"), {"name": "b", "min_disk": 999999999}]
-    assert str(refused(select_images, rows, FLAVOR)).startswith("images[1]: the image 'b' has no min_ram")
+    assert str(refused(select_images, rows, FITS)).startswith("images[1]: the image 'b' has no min_ram")
 
 
 def test_only_the_fields_in_use_are_required():
     rows = [{"name": "b", "min_ram": 10}, {"name": "a", "min_ram": 5}]
-    assert names(select_images(rows, FlavorSize(None, 10), sort_by="name")) == ["a", "b"]
+    assert names(select_images(rows, Limits(None, 10).admits, sort_by="name")) == ["a", "b"]
 
 
 def test_tuples_and_generators_of_images_are_accepted():
     rows = (row for row in SERVER_ORDER[:3])
-    assert names(select_images(rows, FLAVOR)) == ["alpine-3.19", "debian-12", "debian-9"]
+    assert names(select_images(rows, FITS)) == ["alpine-3.19", "debian-12", "debian-9"]
 
 
-def test_describe_nearest_gives_the_smallest_requirements():
-    rows = [image("a", 30720, 8192), image("b", 40960, 5000)]
-    assert describe_nearest(rows, FlavorSize(20480, 4096)) == (
-        "the smallest min_disk among them is 30720 MiB (30 GiB); the smallest min_ram among them is 5000 MiB")
-    assert describe_nearest(rows, FlavorSize(None, 4096)) == "the smallest min_ram among them is 5000 MiB"
+def test_why_not_names_each_limit_an_image_breaks_with_its_own_figures():
+    rule = Fit.parse({"disk": "20G", "ram": "4G"}).resolved()
+    assert rule.why_not(image("a", 20480, 4096)) is None
+    assert rule.why_not(image("a", 30720, 4096)) == "min_disk 30720 MiB (30 GiB) is above fits.disk, 20480 MiB (20 GiB)"
+    assert rule.why_not(image("a", 30720, 5000)) == ("min_disk 30720 MiB (30 GiB) is above fits.disk, 20480 MiB (20 GiB) "
+                                                     "and min_ram 5000 MiB is above fits.ram, 4096 MiB (4 GiB)")
+
+
+def test_why_not_of_the_flavor_form_names_the_flavor_and_the_system_volume():
+    flavor = {"name": "m1.small", "ram": 2048}
+    rule = Fit.parse({"flavor": flavor, "disk": "10G"}).resolved(flavor)
+    assert rule.why_not(image("a", 20480, 4096)) == (
+        "min_disk 20480 MiB (20 GiB) is above the system volume (fits.disk), 10240 MiB (10 GiB) and min_ram 4096 MiB (4 GiB) "
+        "is above the RAM of flavor 'm1.small', 2048 MiB (2 GiB)")
+
+
+def test_the_closest_misses_come_first_fewest_limits_then_fewest_mib():
+    rule = Fit.parse({"disk": "20G", "ram": "4G"}).resolved()
+    rows = [image("both", 20481, 4097), image("ram-far", 0, 8192), image("fits", 0, 0), image("disk-near", 20481, 0)]
+    assert rule.closest_misses(rows, 2) == [
+        "disk-near (uuid %s): min_disk 20481 MiB is above fits.disk, 20480 MiB (20 GiB)" % rows[3]["uuid"],
+        "ram-far (uuid %s): min_ram 8192 MiB (8 GiB) is above fits.ram, 4096 MiB (4 GiB)" % rows[1]["uuid"]]
 
 
 def test_format_size_shows_the_largest_whole_binary_unit():
@@ -384,5 +408,5 @@ def test_the_image_order_is_not_changed_in_place():
     rows = list(SERVER_ORDER)
     random.Random(3).shuffle(rows)
     before = list(rows)
-    select_images(rows, FLAVOR, sort_by="name")
+    select_images(rows, FITS, sort_by="name")
     assert rows == before
