@@ -100,6 +100,10 @@ def _stop_at_random(seed, index):
         # Before the CLI blocks them, the signals' default actions apply, as to any Python program.
         deadline = time.monotonic() + TAKE_OVER_SECONDS
         while not _stop_signals_blocked(proc.pid):
+            if proc.poll() is not None:
+                # An exited child stays a zombie, whose /proc status shows no blocked signal.
+                return "pid %d exited %s before it took over its signals: %s" % (
+                    proc.pid, proc.returncode, proc.stderr.read().decode(errors="replace")[-2000:])
             assert time.monotonic() < deadline, "the CLI did not take over its signals"
             time.sleep(0.001)
         started = time.monotonic()
