@@ -19,7 +19,8 @@
 #                 emulator, linted; then the README and every guide as a new user runs them, after
 #                 `make demo` in a fresh copy (tests/guides); examples-2.21 runs the first part
 #                 (unlinted) on ansible-core 2.21
-#   molecule      extensions/molecule: one scenario per module and one for the inventory plugin
+#   molecule      extensions/molecule: one scenario per module and one for the inventory plugin, each
+#                 with its files in this checkout (scripts/molecule-test.sh says why)
 #   galaxy        build the tarball, check its content, install it, use only the installed copy
 #   ee            ansible-builder create / introspect (AWX execution environment)
 #   real-server   a real Waldur Mastermind (tests/waldur_server: PostgreSQL, gunicorn, seeded through
@@ -46,7 +47,8 @@
 # Quicker local loops: SKIP="sanity-2.16 units-2.16 docs" make test (stage names as above), or
 # ONLY="molecule" make test; KEEP_GOING=1 runs every stage even after a failure and lists the
 # failed ones at the end; PYTEST_WORKERS (default 2, the cores of these machines) sets pytest's
-# workers. CI sets none of them.
+# workers. CI sets none of them. Not a stage: `make stress` (scripts/stress.sh) runs the stages that
+# start servers 10 times each with both cores kept busy, to show that none fails by chance.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/workarounds.sh
@@ -230,7 +232,7 @@ examples() {
 }
 stage examples "plugin EXAMPLES, docs/examples/ and guide playbooks against the emulator, linted; every guide as written" examples
 stage examples-2.21 "the same examples on ansible-core $(core_version .venv-2.21)" run_examples .venv-2.21
-stage molecule "molecule test --all (extensions/molecule)" molecule test --all
+stage molecule "molecule test, each scenario (extensions/molecule)" bash scripts/molecule-test.sh
 stage galaxy "ansible-galaxy collection build and install; use the installed copy" bash scripts/galaxy-test.sh
 stage ee "ansible-builder create and introspect (AWX execution environment)" bash scripts/ee-test.sh
 stage real-server "the live suite against a real Waldur (PostgreSQL, gunicorn), make test-live with each user" real_server

@@ -70,7 +70,7 @@ GUNICORN = "gunicorn==22.0.0"
 DB_USER = "waldur"
 DB_PORT = "5432"  # only names the socket file inside the private socket directory
 DATASETS = ("small", "large", "provider")
-READY_SECONDS = 120
+READY_SECONDS = 600  # a busy machine (load 20 on 2 cores) took more than 120 s; a dead gunicorn fails at once
 STOP_SECONDS = 15
 # A cache entry (venv, dump) that no run has used for this long is deleted by the next build.
 STALE_DAYS = 14
