@@ -3,7 +3,7 @@
 # scripts/test.sh); several: ONLY="pytest molecule" make test; fewer: SKIP="sanity-2.16 docs" make test.
 STAGES := changelog nox ansible-lint pytest pytest-2.21 sanity-2.19 units-2.19 sanity-2.21 units-2.21 \
           sanity-2.16 units-2.16 examples examples-2.21 molecule galaxy ee real-server
-.PHONY: setup setup-main demo test test-live docs bench clean $(STAGES)
+.PHONY: setup setup-main demo test test-live docs bench stress clean $(STAGES)
 
 setup:
 	@bash scripts/setup.sh
@@ -19,6 +19,11 @@ test: setup
 
 $(STAGES): setup
 	@ONLY=$@ bash scripts/test.sh
+
+# On demand, not in CI: the stages that start servers, 10 runs each, with both cores kept busy.
+# One stage, other run count: scripts/stress.sh molecule 3.
+stress: setup
+	@bash scripts/stress.sh
 
 # Does this collection work against my Waldur? Read-only checks against WALDUR_API_URL with
 # WALDUR_API_TOKEN (docs/guides/live-tests.md).

@@ -19,7 +19,8 @@
 #                 emulator, linted; then the README and every guide as a new user runs them, after
 #                 `make demo` in a fresh copy (tests/guides); examples-2.21 runs the first part
 #                 (unlinted) on ansible-core 2.21
-#   molecule      extensions/molecule: one scenario per module and one for the inventory plugin
+#   molecule      extensions/molecule: one scenario per module and one for the inventory plugin, each
+#                 with its files in this checkout (scripts/molecule-test.sh says why)
 #   galaxy        build the tarball, check its content, install it, use only the installed copy
 #   ee            ansible-builder create / introspect (AWX execution environment)
 #   real-server   a real Waldur Mastermind (tests/waldur_server: PostgreSQL, gunicorn, seeded through
@@ -46,7 +47,8 @@
 # Quicker local loops: SKIP="sanity-2.16 units-2.16 docs" make test (stage names as above), or
 # ONLY="molecule" make test; KEEP_GOING=1 runs every stage even after a failure and lists the
 # failed ones at the end; PYTEST_WORKERS (default 2, the cores of these machines) sets pytest's
-# workers. CI sets none of them.
+# workers. CI sets none of them. Not a stage: `make stress` (scripts/stress.sh) runs the stages that
+# start servers 10 times each with both cores kept busy, to show that none fails by chance.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/workarounds.sh
@@ -165,13 +167,14 @@ run_examples() {
 real_server() {
   local missing
   if ! missing=$(python -m tests.waldur_server check); then
-    local packages skipped
+    local packages cache skipped
     packages=$(python -c "from tests.waldur_server.server import DEBIAN_PACKAGES; print(DEBIAN_PACKAGES)")
+    cache=$(python -c "from tests.waldur_server.server import CACHE_DIR; print(CACHE_DIR)")
     skipped="real-server SKIPPED (the live suite against a real Waldur, tests/live/seeded, and make test-live
   with its users' tokens). This machine lacks:
 ${missing//missing: /    - }
   To run it: apt-get install $packages (as root),
-  then \`make real-server\` (first run ~10 minutes: Waldur's venv and 330 migrations; cached in .cache/waldur-server/)."
+  then \`make real-server\` (first run ~5 minutes more: Waldur's venv, cached for every clone in $cache)."
     if [ "${CI:-}" = true ]; then
       echo "${skipped/SKIPPED/cannot run, and CI=true never skips it}" >&2
       return 1
@@ -186,10 +189,13 @@ ${missing//missing: /    - }
   python -m tests.waldur_server run -- bash -c '
     set -e
     python -m pytest tests/live/seeded -q -p no:cacheprovider -n "$1"
+    echo "real-server: the live suite took ${SECONDS}s"
     for user in staff owner member; do
       echo "real-server: make test-live as $user"
+      SECONDS=0
       WALDUR_API_TOKEN=$(python -c "import sys; from tests.waldur_server.users import TOKENS; print(TOKENS[sys.argv[1]])" "$user") \
         bash scripts/test-live.sh
+      echo "real-server: make test-live as $user took ${SECONDS}s"
     done' real-server "$PYTEST_WORKERS"
 }
 
@@ -226,7 +232,7 @@ examples() {
 }
 stage examples "plugin EXAMPLES, docs/examples/ and guide playbooks against the emulator, linted; every guide as written" examples
 stage examples-2.21 "the same examples on ansible-core $(core_version .venv-2.21)" run_examples .venv-2.21
-stage molecule "molecule test --all (extensions/molecule)" molecule test --all
+stage molecule "molecule test, each scenario (extensions/molecule)" bash scripts/molecule-test.sh
 stage galaxy "ansible-galaxy collection build and install; use the installed copy" bash scripts/galaxy-test.sh
 stage ee "ansible-builder create and introspect (AWX execution environment)" bash scripts/ee-test.sh
 stage real-server "the live suite against a real Waldur (PostgreSQL, gunicorn), make test-live with each user" real_server

@@ -14,7 +14,7 @@
 
 # install_ansible_test_pip_bootstrap: workaround 1, for every .venv* of the checkout.
 install_ansible_test_pip_bootstrap() {
-  local requirements version
+  local requirements version target staged
   for requirements in .venv*/lib/python*/site-packages/ansible_test/_internal/python_requirements.py; do
     [ -f "$requirements" ] || continue
     version=$(sed -n "s/^ *pip='\([0-9][0-9.]*\)',.*\$/\1/p" "$requirements" | head -n1)
@@ -23,7 +23,14 @@ install_ansible_test_pip_bootstrap() {
       continue
     fi
     mkdir -p "$HOME/.ansible/test/cache"
-    cp scripts/get_pip_bootstrap.py "$HOME/.ansible/test/cache/get_pip_${version//./_}.py"
+    target=$HOME/.ansible/test/cache/get_pip_${version//./_}.py
+    # Shared by every clone of this user: written whole and renamed into place, so that an
+    # ansible-test of another clone never reads it half written.
+    if ! cmp -s scripts/get_pip_bootstrap.py "$target"; then
+      staged=$(mktemp "$target.XXXXXX")
+      cp scripts/get_pip_bootstrap.py "$staged"
+      mv -f "$staged" "$target"
+    fi
   done
 }
 

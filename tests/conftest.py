@@ -8,6 +8,8 @@ import shutil
 import sys
 import tempfile
 
+import pytest
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
@@ -48,3 +50,30 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if is_core_independent(item.path):
             item.add_marker(MARKER)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test's report ends with the log of each emulator it used, as a fixture or in its body
+    (requests, statuses, errors, start and stop): what the server saw, next to what the client said."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for name, emulator in _emulators_of(item, call):
+            lines = emulator.log_lines()
+            report.sections.append(("waldur emulator log (%s, last %d lines)" % (name, len(lines)), "\n".join(lines)))
+
+
+def _emulators_of(item, call):
+    """(name, WaldurEmulator) of the test's fixtures and of the local variables along its traceback."""
+    from tests.emulator import WaldurEmulator  # pylint: disable=import-outside-toplevel
+
+    candidates = list(getattr(item, "funcargs", {}).items())
+    if call.excinfo is not None:
+        for entry in call.excinfo.traceback:
+            candidates.extend(entry.frame.f_locals.items())
+    seen = set()
+    for name, value in candidates:
+        if isinstance(value, WaldurEmulator) and id(value) not in seen:
+            seen.add(id(value))
+            yield name, value

@@ -7,16 +7,17 @@ Prints one JSON line ``{"url": ..., "tokens": {...}}`` on stdout once it serves,
 until SIGTERM or SIGINT, when it writes the requested dumps and exits 0.
 
 Stopping: the first thing ``main`` does is block SIGTERM and SIGINT, and once it serves, the main
-thread waits for them with ``signal.sigwait``. No signal handler ever runs, so none can interrupt
+thread waits for them with ``signal.sigwaitinfo``. No signal handler ever runs, so none can interrupt
 code that holds a lock (a handler calling ``Event.set`` while the main thread waited on that
 Event's lock deadlocked the process). A signal that arrives during start-up stays pending and ends
-the process as soon as it serves. Threads inherit the blocked mask, so only ``sigwait`` sees them.
+the process as soon as it serves. Threads inherit the blocked mask, so only ``sigwaitinfo`` sees them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 
@@ -37,6 +38,10 @@ def parse_args(argv=None):
     parser.add_argument("--stable-ties", action="store_true",
                         help="serve equal sort keys in one stable order; by default their page order is as unstable as "
                              "the real server's (see ordering.py)")
+    parser.add_argument("--shifting-usage-order", action="store_true",
+                        help="serve usage_stats rows in an order that shifts with the page size, so that a plain walk "
+                             "repeats and misses rows; by default the order is the same at every page size, as on the "
+                             "real server (see ordering.py)")
     parser.add_argument("--latency-ms", type=float, default=0, help="delay added to every API response, in ms")
     parser.add_argument("--dataset", help="serve this data set file (dump format) instead of generating one")
     parser.add_argument("--dump-dataset", help="write the served data set with its truth to this file, before serving")
@@ -78,7 +83,8 @@ def main(argv=None):
                                    names=args.names)
     emulator = WaldurEmulator(dataset, port=args.port, host=args.host, latency_ms=args.latency_ms,
                               legacy_fields=args.legacy_fields, server_version=args.server_version, verbose=args.verbose,
-                              tls_cert=args.tls_cert, tls_key=args.tls_key, unstable_ties=not args.stable_ties)
+                              tls_cert=args.tls_cert, tls_key=args.tls_key, unstable_ties=not args.stable_ties,
+                              shifting_usage_order=args.shifting_usage_order)
     for spec in args.fault:
         try:
             emulator.add_fault(**spec)
@@ -91,7 +97,13 @@ def main(argv=None):
     try:
         sys.stdout.write(json.dumps({"url": emulator.url, "tokens": emulator.tokens}) + "\n")
         sys.stdout.flush()
-        signal.sigwait(STOP_SIGNALS)
+        sys.stderr.write("waldur emulator: serving %s (pid %d)\n" % (emulator.url, os.getpid()))
+        sys.stderr.flush()
+        received = signal.sigwaitinfo(STOP_SIGNALS)
+        # Who stopped it: what a log needs to tell a clean stop from a neighbour's stray one.
+        sys.stderr.write("waldur emulator: %s from pid %d (%s), stopping\n"
+                         % (signal.Signals(received.si_signo).name, received.si_pid, _command_line(received.si_pid)))
+        sys.stderr.flush()
     finally:
         emulator.stop()
         if args.dump_requests:
@@ -99,6 +111,14 @@ def main(argv=None):
                 json.dump(emulator.request_counts(), handle, indent=1, sort_keys=True)
                 handle.write("\n")
     return 0
+
+
+def _command_line(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode(errors="replace").strip() or "?"
+    except OSError:
+        return "gone"
 
 
 if __name__ == "__main__":

@@ -8,8 +8,11 @@ Pagination). ``page_slice`` reproduces it: each tie group that overlaps the page
 of the query, ``offset + limit`` and the object's identity.
 
 Lists in no order at all (usage_stats: ``SELECT DISTINCT`` without ``ORDER BY``) are one tie group
-whose order is one of ``plans`` orders, chosen by the query and ``offset + limit``: the plan a
-planner picks (hash or sort aggregation) varies with the limit.
+whose order is one of ``plans`` orders, chosen by the query and ``offset + limit``. With one plan the
+order is the same at every page size, as measured on a real Waldur (386 and 5,386 distinct names,
+50 to 300 per page: every walk complete, no repeat); with more, it shifts with the page, as it would
+if the planner switched between hash and sort aggregation with the limit: an option (the server's
+``shifting_usage_order``) for tests that a client survives it.
 """
 
 from __future__ import annotations

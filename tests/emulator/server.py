@@ -32,6 +32,7 @@ ALLOW_DETAIL_RW = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"  # tenants, service s
 VARY = "Accept, Accept-Language, Cookie"
 CONTROL_PREFIX = "/__emulator__/"
 REQUEST_LOG_SIZE = 100000  # requests kept in ``WaldurEmulator.requests`` (the counts are never capped)
+LOG_LINES = 300  # the last lines of ``WaldurEmulator.log_lines()``, which tests print when they fail
 SETTINGS_TYPES = ("OpenStack", "OpenStackTenant", "SLURM", "Remote", "Azure", "Rancher", "VMware")
 MISSING_CREDENTIALS = "Authentication credentials were not provided."
 # The Api method that answers each served route.
@@ -47,8 +48,9 @@ HANDLERS = {
     "servicesettings-list": "settings_list",
     "servicesettings-detail": "settings_detail",
 }
-# usage_stats rows have no order; the planner picks one of this many (ordering.py).
-USAGE_PLANS = 2
+# usage_stats rows have no defined order: one for every page size, as on the real server, or with
+# shifting_usage_order one of this many, chosen per page (ordering.py).
+SHIFTING_USAGE_PLANS = 2
 
 
 def _name_of(obj):
@@ -180,9 +182,10 @@ class _Paginated:
 class Api:
     """The request -> (status, headers, body) logic, independent of the socket layer."""
 
-    def __init__(self, store, unstable_ties=True):
+    def __init__(self, store, unstable_ties=True, shifting_usage_order=False):
         self.store = store
         self.unstable_ties = unstable_ties
+        self.usage_plans = SHIFTING_USAGE_PLANS if shifting_usage_order else 1
 
     def page_of(self, request, objects, tie_key, identity, plans=None):
         """(the page ``request`` asks for, its objects); ties ordered as the real server orders them."""
@@ -354,7 +357,7 @@ class Api:
     def usage_stats(self, snap, request):
         providers, shared = self.usage_params(request)
         rows = snap.usage_rows(providers, shared)
-        page, shown = self.page_of(request, rows, _unordered, bytes, USAGE_PLANS)
+        page, shown = self.page_of(request, rows, _unordered, bytes, self.usage_plans)
         return 200, page.headers(), b"[" + b",".join(shown) + b"]"
 
     @staticmethod
@@ -397,7 +400,7 @@ class Api:
 
     def flavor_usage_stats(self, snap, request):
         rows = flavor_rules.usage_rows(snap, *self.usage_params(request))
-        page, shown = self.page_of(request, rows, _unordered, _name_of, USAGE_PLANS)
+        page, shown = self.page_of(request, rows, _unordered, _name_of, self.usage_plans)
         return 200, page.headers(), dumps(shown)
 
     # ------------------------------------------------------ tenants/settings
@@ -527,8 +530,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        if self.server.emulator.verbose:
-            sys.stderr.write("%s - %s\n" % (self.address_string(), format % args))
+        self.server.emulator.log("%s - %s" % (self.address_string(), format % args))
 
     def send_response(self, code, message=None):
         self.log_request(code)
@@ -593,7 +595,9 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             result = emulator.api.handle(request)
         except Exception as exc:  # pylint: disable=broad-except
-            sys.stderr.write("waldur emulator: internal error on %s %s: %r\n" % (method, self.path, exc))
+            message = "waldur emulator: internal error on %s %s: %r" % (method, self.path, exc)
+            sys.stderr.write(message + "\n")
+            emulator.log(message)
             result = (500, (), dumps({"detail": "Emulator internal error."}), None)
         if result[0] == "redirect":
             self._redirect(result[1])
@@ -761,6 +765,7 @@ class _Server(ThreadingHTTPServer):
         super().shutdown_request(request)
 
     def handle_error(self, request, client_address):
+        self.emulator.log("error on a connection from %s: %r" % (client_address[0], sys.exc_info()[1]))
         if self.emulator.verbose:
             super().handle_error(request, client_address)
 
@@ -781,14 +786,15 @@ class WaldurEmulator:
     """
 
     def __init__(self, dataset=None, port=0, latency_ms=0, legacy_fields=False, host="127.0.0.1",
-                 server_version=None, verbose=False, tls_cert=None, tls_key=None, ssl_context=None, unstable_ties=True):
+                 server_version=None, verbose=False, tls_cert=None, tls_key=None, ssl_context=None, unstable_ties=True,
+                 shifting_usage_order=False):
         if dataset is None:
             dataset = generate_dataset()
         if server_version is None:
             server_version = LEGACY_SERVER_VERSION if legacy_fields else DEFAULT_SERVER_VERSION
         self.server_version = server_version
         self.store = Store(dataset, server_version=server_version)
-        self.api = Api(self.store, unstable_ties)
+        self.api = Api(self.store, unstable_ties, shifting_usage_order)
         self.host = host
         self.port = port
         self.latency_ms = latency_ms
@@ -803,6 +809,7 @@ class WaldurEmulator:
         self._req_lock = threading.Lock()
         self._counts = collections.Counter()
         self._requests = collections.deque(maxlen=REQUEST_LOG_SIZE)
+        self._log = collections.deque(maxlen=LOG_LINES)
         self._faults = []
         self._hooks = []
 
@@ -816,6 +823,7 @@ class WaldurEmulator:
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="waldur-emulator-%d" % self.port, daemon=True)
         self._thread.start()
+        self.log("serving %s" % self.url)
         return self
 
     def stop(self):
@@ -827,6 +835,17 @@ class WaldurEmulator:
         server.server_close()
         self._thread.join(timeout=10)
         self._thread = None
+        self.log("stopped")
+
+    def log(self, line):
+        """Keep ``line`` (timed) for ``log_lines()``; with ``verbose``, also write it on stderr."""
+        self._log.append("%s %s" % (time.strftime("%H:%M:%S"), line))
+        if self.verbose:
+            sys.stderr.write(line + "\n")
+
+    def log_lines(self):
+        """The last LOG_LINES lines of the log: start, stop, each request with its status, internal errors."""
+        return list(self._log)
 
     def __enter__(self):
         return self.start()

@@ -58,3 +58,10 @@ def unstable_emu(dataset700):
     """The default data set served as the real server serves it: ties in an unstable page order."""
     with WaldurEmulator(dataset700) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def shifting_usage_emu(dataset700):
+    """The default data set with usage_stats rows in an order that shifts with the page size."""
+    with WaldurEmulator(dataset700, shifting_usage_order=True) as server:
+        yield server

@@ -36,8 +36,11 @@ def big_emulator():
 
 
 def source_args(emulator, **extra):
+    # retry_budget: every failed attempt is charged to it and the retry's timeout is cut to what is
+    # left, so on a busy machine a budget of 0.05 s made the retry after a 503 time out (and the tests
+    # saw a timeout, not the 503). With 2 s, a retry waits at most 0.5 s (the backoff's first step).
     args = {"api_url": emulator.url, "api_token": emulator.tokens["staff"], "interval": INTERVAL,
-            "retries": 1, "retry_budget": 0.05}
+            "retries": 1, "retry_budget": 2}
     args.update(extra)
     return args
 

@@ -5,6 +5,7 @@ import math
 
 import pytest
 
+from tests.emulator import WaldurEmulator, generate_dataset
 from tests.integration.harness import ansible_environment
 
 # Request counts are the client's (module_utils): the same on every ansible-core, so the runs on other cores leave
@@ -45,14 +46,23 @@ def test_a_name_costs_one_look_up_of_settings_and_tenants(emulator, truth, run_c
     assert emulator.request_counts() == {SETTINGS: 1, TENANTS: 1, IMAGES: 1}
 
 
-def test_usage_rows_in_no_order_over_several_pages_are_read_again_until_complete(emulator, truth, run_cases):
+def test_usage_rows_in_the_real_servers_order_cost_one_walk(emulator, truth, run_cases):
+    # The emulator's default, as measured on the real server: one row order at every page size.
     rows = len(truth.dataset["usage_stats"])
     emulator.reset_requests()
     results, _output = run_cases("waldur.cloud.openstack_image_stats", [{"page_size": 100}], ansible_environment(emulator))
     assert sorted(row["name"] for row in results[0]["stats"]) == sorted(truth.dataset["usage_stats"])
-    counts = emulator.request_counts()
+    assert emulator.request_counts() == {SETTINGS: 1, TENANTS: 1, USAGE: math.ceil(rows / 100)}
+
+
+def test_usage_rows_in_an_order_that_shifts_with_the_page_are_read_again_until_complete(run_cases):
+    with WaldurEmulator(generate_dataset(images=700, tenants=12, settings=3, seed=7), shifting_usage_order=True) as emulator:
+        usage = emulator.dataset["usage_stats"]
+        results, _output = run_cases("waldur.cloud.openstack_image_stats", [{"page_size": 100}], ansible_environment(emulator))
+        assert sorted(row["name"] for row in results[0]["stats"]) == sorted(usage)
+        counts = emulator.request_counts()
     # The first reading of 100 per page missed rows; each later reading is of 300 or fewer per page.
-    assert math.ceil(rows / 100) < counts[USAGE] <= math.ceil(rows / 100) + 12 * math.ceil(rows / 288)
+    assert math.ceil(len(usage) / 100) < counts[USAGE] <= math.ceil(len(usage) / 100) + 12 * math.ceil(len(usage) / 288)
     assert (counts[SETTINGS], counts[TENANTS]) == (1, 1)
 
 

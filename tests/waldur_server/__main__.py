@@ -5,7 +5,12 @@
   run [--dataset small|large] [--as staff|owner|member] -- COMMAND...
             serve both data sets, run COMMAND with WALDUR_API_URL and WALDUR_API_TOKEN (of that
             data set and user) and WALDUR_SERVER_INFO (a JSON file: every URL, token and
-            database, for the tests), stop everything, and exit with COMMAND's status
+            database, for the tests), stop everything, and exit with COMMAND's status; if
+            COMMAND fails, the servers' logs (PostgreSQL, gunicorn) are shown first
+
+The cache (Waldur's venv, the database dumps) is shared by every clone of the user:
+WALDUR_SERVER_CACHE, else $XDG_CACHE_HOME/waldur.cloud/waldur-server, else
+~/.cache/waldur.cloud/waldur-server.
 """
 
 from __future__ import annotations
@@ -39,13 +44,14 @@ def parse_args(argv):
     return args
 
 
-def _exit_on_sigterm(_signum, _frame):
+def _exit_on_signal(signum, _frame):
     # SystemExit unwinds the with-blocks: COMMAND, gunicorn and PostgreSQL are stopped, nothing is left.
-    sys.exit(128 + signal.SIGTERM)
+    sys.exit(128 + signum)
 
 
 def main(argv=None):
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _exit_on_signal)
     args = parse_args(sys.argv[1:] if argv is None else argv)
     missing = server.missing_prerequisites()
     if args.command == "check" or missing:
@@ -60,7 +66,11 @@ def main(argv=None):
             environment = dict(os.environ, WALDUR_SERVER_INFO=waldur.info_path,
                                WALDUR_API_URL=waldur.info["datasets"][args.dataset]["url"],
                                WALDUR_API_TOKEN=TOKENS[args.user])
-            return subprocess.call(args.program, env=environment)
+            status = subprocess.call(args.program, env=environment)
+            if status != 0:
+                server.log("%s exited with status %d; the servers' logs follow" % (args.program[0], status))
+                waldur.print_logs()
+            return status
     except server.Unavailable as exc:
         print("missing: %s" % exc)
         return 1

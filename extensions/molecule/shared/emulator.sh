@@ -7,8 +7,13 @@
 #
 # `start` keeps an emulator that is still serving for STATE_DIR and otherwise starts a new one, so
 # a pid left by a broken run is never trusted. `stop` sends SIGTERM, then SIGKILL after a grace
-# period, and removes STATE_DIR: no orphan, no stale pid. Prints "started", "running" or "stopped"
-# when it changed something.
+# period, and removes STATE_DIR's files but emulator.log: no orphan, no stale pid, and the log stays
+# for scripts/molecule-test.sh to print when the scenario failed (the next `start` replaces it).
+# Prints "started", "running" or "stopped" when it changed something.
+#
+# STATE_DIR must belong to one checkout (config.yml's emulator_dir): `serving` recognises the
+# emulator by STATE_DIR in its command line, so a STATE_DIR shared by two checkouts would let one
+# stop the other's emulator.
 set -euo pipefail
 action=$1 state_dir=$2
 shift 2
@@ -47,8 +52,8 @@ case $action in
     nohup "$python" -m tests.emulator --port 0 --dump-dataset "$state_dir/dataset.json" "$@" \
       > "$state_dir/emulator.json" 2> "$state_dir/emulator.log" < /dev/null &
     echo $! > "$pid_file"
-    # It prints its line once it listens.
-    if ! wait_until 60 announced; then
+    # It prints its line once it listens. Generous: the machine may be busy with other test runs.
+    if ! wait_until 120 announced; then
       echo "the emulator did not start; its log:" >&2
       cat "$state_dir/emulator.log" >&2
       "$0" stop "$state_dir" >/dev/null
@@ -67,7 +72,9 @@ case $action in
       fi
       echo stopped
     fi
-    rm -rf "$state_dir"
+    if [ -d "$state_dir" ]; then
+      find "$state_dir" -mindepth 1 ! -name emulator.log -delete
+    fi
     ;;
   *)
     echo "usage: $0 start STATE_DIR PYTHON OPTIONS... | stop STATE_DIR" >&2
