@@ -17,6 +17,7 @@ sys.path.insert(0, os.path.join(ROOT, ".cache", "collections"))
 
 from ansible_collections.waldur.cloud.plugins.module_utils.client import WaldurClient  # noqa: E402
 from ansible_collections.waldur.cloud.plugins.module_utils.connection import ConnectionSettings  # noqa: E402
+from ansible_collections.waldur.cloud.plugins.module_utils.images import DUPLICATES_ORDER  # noqa: E402
 
 
 def peak_rss():
@@ -27,8 +28,9 @@ def main(url, token):
     client = WaldurClient(ConnectionSettings(url, token))
     client.get_page("openstack-images/", page_size=1)
     baseline = peak_rss()
-    # Every image, older duplicates included: the default list keeps only the newest of each name.
-    images = client.list_all("openstack-images/", [("show_duplicate_names", "true")])
+    # Every image, older duplicates included: the default list keeps only the newest of each name. The order is
+    # the collection's: the server sorts by name and its order among equal names is unstable, as in ImageQuery.
+    images = client.list_all("openstack-images/", [("show_duplicate_names", "true")], order=DUPLICATES_ORDER)
     peak = peak_rss()
     payload = len(json.dumps(images, separators=(",", ":")).encode())
     sys.stdout.write(json.dumps({"baseline": baseline, "peak": peak, "payload": payload, "images": len(images)}) + "\n")

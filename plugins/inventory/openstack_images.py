@@ -221,7 +221,7 @@ from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurC
 from ansible_collections.waldur.cloud.plugins.module_utils.fit import NO_FIT, Fit
 from ansible_collections.waldur.cloud.plugins.module_utils.images import ImageQuery
 from ansible_collections.waldur.cloud.plugins.module_utils.resources import settings_uuid_of
-from ansible_collections.waldur.cloud.plugins.plugin_utils.client import failures_as, open_client
+from ansible_collections.waldur.cloud.plugins.plugin_utils.base import WaldurPlugin
 from ansible_collections.waldur.cloud.plugins.plugin_utils.inventory import (
     FILE_SUFFIXES,
     clean_host_name,
@@ -236,7 +236,6 @@ from ansible_collections.waldur.cloud.plugins.plugin_utils.inventory import (
     template_free,
     tenant_table,
 )
-from ansible_collections.waldur.cloud.plugins.plugin_utils.options import reject_loose_booleans, reject_unknown_options
 from ansible_collections.waldur.cloud.plugins.plugin_utils.unsafe import make_unsafe
 
 VARIABLE_PREFIX = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -245,9 +244,11 @@ SETTINGS_PREFIX = "waldur_settings_"
 TENANT_PREFIX = "waldur_tenant_"
 
 
-class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+class InventoryModule(WaldurPlugin, BaseInventoryPlugin, Constructable, Cacheable):
 
     NAME = "waldur.cloud.openstack_images"
+    PLUGIN_TYPE = "inventory"
+    ERROR_CLASS = AnsibleParserError
 
     def verify_file(self, path):
         """Accept files named ``*waldur_images.yml`` or ``*waldur_images.yaml``.
@@ -281,8 +282,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         usage = self.get_option("usage_stats")
 
         overrides = {"api_token": self._api_token(path)}
-        client = open_client(self, path, overrides, page_size=self.get_option("page_size"),
-                             max_workers=self.get_option("max_workers"))
+        client = self.open_client(path, overrides)
         with client:
             key = self._cache_key(path, client, query, membership, usage, flavors)
             use_cache = self.get_option("cache")
@@ -306,7 +306,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _fetch(self, path, client, query, membership, usage, flavors):
         # A refused token or an unreachable server is named by the client, with the option's origin.
-        with failures_as(AnsibleParserError, path):
+        with self.failures(path):
             return fetch_inventory_data(client, query, membership=membership, usage=usage, flavors=flavors,
                                         progress=lambda text: self.display.v("%s: %s" % (path, text)))
 
@@ -337,28 +337,26 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             # Ansible looks up the plugin key before it checks that the file is a mapping.
             raise AnsibleParserError("%s: must be a YAML mapping of options, starting with plugin: %s" % (
                 path, self.NAME)) from None
-        reject_unknown_options(config, self.option_definitions, AnsibleParserError, path, "inventory", self.NAME)
-        reject_loose_booleans(config, self.option_definitions, AnsibleParserError, path)
+        self.check_options(config, path)
         # The configured cache plugin, or the memory one: Ansible calls update_cache_if_changed() either way.
-        with failures_as(AnsibleParserError, path), private_files():
+        with self.failures(path), private_files():
             self.load_cache_plugin()
 
     def _query(self, path):
         options = {key: self.get_option(key) for key in ImageQuery.LIST_FILTERS}
-        with failures_as(AnsibleParserError, path):
+        with self.failures(path):
             query = ImageQuery.from_options(options)
-        for warning in query.warnings:
-            self.display.warning("%s: %s" % (path, warning))
+        self.show_warnings(query.warnings, path)
         return query
 
     def _fits(self, path):
         """The ResolvedFit of the fits option: a size only, as the hosts span every tenant."""
-        with failures_as(AnsibleParserError, path):
+        with self.failures(path):
             fits = self.get_option("fits")
             if isinstance(fits, dict) and "flavor" in fits:
                 raise WaldurConfigError("fits", "takes disk and ram here; a flavor is chosen for one tenant, so use "
                                                 "waldur_flavors_that_fit (fetch_flavors) or the openstack_image lookup")
-            fit = Fit.parse(fits)
+            fit = Fit.parse(fits, sizes_only=True)
             return fit.resolved() if fit is not None else NO_FIT
 
     def _hostname_option(self, path):
@@ -415,9 +413,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         links = data.tenant_links()
         known = set(data.membership_known) if data.membership_known is not None else None
 
-        with failures_as(AnsibleParserError, path):
+        with self.failures(path):
             chosen = fit.images_that_boot(data.images)
-        with failures_as(AnsibleParserError, path):
+        with self.failures(path):
             images = {image["uuid"]: host_vars(image, index, data, settings, links, known)
                       for index, image in enumerate(chosen)}
         # One call for all hosts: equal strings (keys, settings names) are wrapped once. The tenant uuids, the bulk

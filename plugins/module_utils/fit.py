@@ -58,8 +58,9 @@ SIZE_KEYS = ("disk", "ram")
 FLAVOR_KEYS = ("flavor", "disk")
 # The image field each dimension is compared with.
 REQUIREMENT_OF = {"disk": "min_disk", "ram": "min_ram"}
-# Both forms, as messages about a wrong key spell them out.
-FORMS = "disk and ram (a flavor's size), or flavor and disk (a flavor, and the size of the volume the instance boots from)"
+# The forms, as messages about a wrong key spell them out: the size form alone, and both.
+SIZE_FORM = "disk and ram (a flavor's size)"
+FORMS = SIZE_FORM + ", or flavor and disk (a flavor, and the size of the volume the instance boots from)"
 # Waldur's system_volume_size field has this minimum.
 MIN_SYSTEM_VOLUME = 1024
 # How many of the images that do not fit a message names, the closest first.
@@ -228,19 +229,21 @@ class Fit(namedtuple("Fit", ("size", "flavor", "system_volume", "prefix"))):
     __slots__ = ()
 
     @classmethod
-    def parse(cls, fits, option="fits"):
+    def parse(cls, fits, option="fits", sizes_only=False):
         """The Fit of a ``fits`` value, or None when it is None. ``option`` names it in errors; None for a fit whose
-        keys are options themselves (the filter's)."""
+        keys are options themselves (the filter's). ``sizes_only``: the front takes the size form alone (the
+        inventory), so a wrong key is never told to be ``flavor``."""
         if fits is None:
             return None
         prefix = option + "." if option else ""
         if not isinstance(fits, dict):
             raise WaldurConfigError(option, "%r is not a dictionary; give disk, ram or both, e.g. {disk: 20G, ram: 4G}" % (
                 fits,))
-        unknown = [key for key in fits if key not in SIZE_KEYS + FLAVOR_KEYS]
-        if "flavor" not in fits:
+        known = SIZE_KEYS if sizes_only else SIZE_KEYS + FLAVOR_KEYS
+        unknown = [key for key in fits if key not in known]
+        if sizes_only or "flavor" not in fits:
             if unknown:
-                raise unknown_keys(option, unknown, SIZE_KEYS + FLAVOR_KEYS, "%s takes %s" % (option, FORMS))
+                raise unknown_keys(option, unknown, known, "%s takes %s" % (option, SIZE_FORM if sizes_only else FORMS))
             return cls(size_limits(fits.get("disk"), fits.get("ram"), prefix=prefix), None, None, prefix)
         if "ram" in fits:
             raise WaldurConfigError(prefix + "ram", "cannot be combined with %sflavor: the flavor's RAM is what Waldur "

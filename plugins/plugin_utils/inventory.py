@@ -31,6 +31,7 @@ from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurC
 from ansible_collections.waldur.cloud.plugins.module_utils.fit import flavors_that_boot
 from ansible_collections.waldur.cloud.plugins.module_utils.flavors import FlavorQuery
 from ansible_collections.waldur.cloud.plugins.module_utils.resources import (
+    Scope,
     SettingsAndTenants,
     settings_uuid_of,
     uuid_in_url,
@@ -80,13 +81,13 @@ class InventoryData(collections.namedtuple("InventoryData", (
         return links
 
 
-def _membership_query(query, tenant_uuid=None):
-    """The user's filters as a default (deduplicated) listing, optionally of one tenant.
+def _membership_query(query):
+    """The user's filters as a default (deduplicated) listing, run in a scope of one tenant or of none.
 
     It lists a subset of the images of the main listing, so it tells the tenant of each of them.
     With ``show_duplicate_names`` the server would drop ``tenant_uuid``, so it is never sent here.
     """
-    return query.replace(show_duplicate_names=False, tenant=None, tenant_uuid=tenant_uuid)
+    return query.replace(show_duplicate_names=False)
 
 
 class _Progress:
@@ -123,34 +124,36 @@ def fetch_inventory_data(client, query, membership=True, usage=False, flavors=Fa
     ``progress``, if given, is called with one line of text at each step and every tenth of step 2.
     """
     report = progress or (lambda _text: None)
-    directory = SettingsAndTenants(client)
-    if query.settings is not None or query.tenant is not None:
-        directory.load()
+    catalog = SettingsAndTenants(client)
+    # Settings or a tenant given by name are resolved here, from the catalog's listings; nothing is resolved again.
+    scope = catalog.scope_of(query)
     duplicates = membership and query.show_duplicate_names
-    wanted = {"directory": directory.load, "images": lambda: query.run(client, directory)}
+    wanted = {"catalog": catalog.load, "images": lambda: query.run_in(client, catalog, scope)}
     if duplicates:
-        wanted["known"] = lambda: _membership_query(query).run(client, directory)
+        wanted["known"] = lambda: _membership_query(query).run_in(client, catalog, scope._replace(tenant_uuid=None))
     results = client.fetch_concurrently(wanted)
     images = results["images"]
     known = [image["uuid"] for image in results["known"]] if duplicates else None
 
     listed_settings = {settings_uuid_of(image) for image in images}
-    tenants = [row for row in directory.tenants if row.get("service_settings_uuid") in listed_settings] if membership else []
+    tenants = [row for row in catalog.tenants if row.get("service_settings_uuid") in listed_settings] if membership else []
     report("%d images, %d service settings, %d tenants listed; %d tenants have images to list" % (
-        len(images), len(directory.settings), len(directory.tenants), len(tenants)))
-    wanted = {("tenant", row["uuid"]): lambda tenant_uuid=row["uuid"]: _membership_query(query, tenant_uuid).run(client, directory)
-              for row in tenants}
+        len(images), len(catalog.settings), len(catalog.tenants), len(tenants)))
+    listing = _membership_query(query)
+    wanted = {("tenant", row["uuid"]): lambda tenant_uuid=row["uuid"]: listing.run_in(
+        client, catalog, scope._replace(tenant_uuid=tenant_uuid)) for row in tenants}
     if flavors:
-        wanted.update({("flavors", row["uuid"]): lambda tenant_uuid=row["uuid"]: FlavorQuery(tenant_uuid=tenant_uuid).run(client)
-                       for row in tenants})
+        every_flavor = FlavorQuery()
+        wanted.update({("flavors", row["uuid"]): lambda tenant_uuid=row["uuid"]: every_flavor.run_in(
+            client, catalog, Scope(tenant_uuid=tenant_uuid)) for row in tenants})
     if usage:
-        wanted["usage"] = lambda: _usage(client, directory)
+        wanted["usage"] = lambda: _usage(client, catalog)
     counter = _Progress(report, len(wanted))
     results = client.fetch_concurrently({name: counter.counted(request) for name, request in wanted.items()})
     return InventoryData(
         images=images,
-        settings=directory.settings,
-        tenants=directory.tenants,
+        settings=catalog.settings,
+        tenants=catalog.tenants,
         membership={row["uuid"]: [image["uuid"] for image in results[("tenant", row["uuid"])]]
                     for row in tenants} if membership else None,
         membership_known=known,
@@ -160,9 +163,9 @@ def fetch_inventory_data(client, query, membership=True, usage=False, flavors=Fa
     )
 
 
-def _usage(client, directory):
+def _usage(client, catalog):
     try:
-        return usage_by_name(client, directory)
+        return usage_by_name(client, catalog)
     except WaldurConfigError as exc:
         # The usage code names its own option; here the user set usage_stats.
         raise WaldurConfigError("usage_stats", exc.message) from None

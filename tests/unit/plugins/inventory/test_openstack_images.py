@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import sys
 
 import pytest
 
@@ -19,6 +18,7 @@ from ansible.plugins.loader import inventory_loader
 from ansible.template import Templar
 from ansible.utils.display import Display
 
+from ansible_collections.waldur.cloud.plugins.plugin_utils import client as plugin_client
 from ansible_collections.waldur.cloud.tests.unit.helpers import IMAGES, ROOT, SETTINGS, TENANTS, TOKEN
 
 PLUGIN = "waldur.cloud.openstack_images"
@@ -104,8 +104,7 @@ def run(tmp_path, monkeypatch, scripted):
     transports = []
     plugin = inventory_loader.get(PLUGIN)
     assert plugin is not None, "the plugin is not found by Ansible's inventory loader"
-    module = sys.modules[type(plugin).__module__]
-    real_open_client = module.open_client
+    real_open_client = plugin_client.open_client
     script = {}
 
     def open_scripted_client(*args, **kwargs):
@@ -113,7 +112,7 @@ def run(tmp_path, monkeypatch, scripted):
         transports.append(scripted.install(client, list(script["steps"]), ordered=False))
         return client
 
-    monkeypatch.setattr(module, "open_client", open_scripted_client)
+    monkeypatch.setattr(plugin_client, "open_client", open_scripted_client)
 
     def parse(config, steps=(), name="test.waldur_images.yml", cache=True, connection=True):
         script["steps"] = steps
@@ -558,6 +557,19 @@ def test_fits_is_checked_before_any_request(run):
     with pytest.raises(AnsibleParserError) as error:
         run({"fits": {"cpu": 2}})
     assert "test.waldur_images.yml: fits: unknown key 'cpu'" in str(error.value)
+
+
+def test_fits_suggests_only_the_size_form(run):
+    # The shared message would suggest flavor, a key the inventory refuses.
+    with pytest.raises(AnsibleParserError) as error:
+        run({"fits": {"flavour": "m1.small"}})
+    message = str(error.value)
+    assert "test.waldur_images.yml: fits: unknown key 'flavour'" in message
+    assert "flavor" not in message.replace("a flavor's size", "")
+    assert "fits takes disk and ram" in message
+    with pytest.raises(AnsibleParserError) as error:
+        run({"fits": {"rma": 512}})
+    assert "'rma' (did you mean ram?)" in str(error.value)
 
 
 def test_fits_applies_to_cached_data(run, scripted, tmp_path):
