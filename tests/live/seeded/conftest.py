@@ -53,6 +53,18 @@ def large(waldur):
 
 
 @pytest.fixture(scope="session")
+def provider(waldur):
+    """The provider's shape (seed.py): 200 tenants, each seeing 50 of the 150 images of cloud-provider."""
+    return waldur.dataset("provider")
+
+
+@pytest.fixture(scope="session")
+def provider_data(waldur, provider):
+    """The provider data set read from Waldur's database by oracle.py."""
+    return waldur.waldur_python(provider.database, "oracle.py", "dataset")
+
+
+@pytest.fixture(scope="session")
 def seeded(waldur, small):
     """The small data set read from Waldur's database, in the emulator's data set format."""
     return waldur.waldur_python(small.database, "oracle.py", "dataset")

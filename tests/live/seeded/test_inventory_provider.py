@@ -2,21 +2,8 @@
 cloud-provider) against the real Waldur: every host's tenants are those in Waldur's database."""
 from __future__ import annotations
 
-import pytest
-
 from tests.integration.harness import ansible_environment
 from tests.integration.test_inventory import Listing, ansible_inventory, write_config
-
-
-@pytest.fixture(scope="module")
-def provider(waldur):
-    return waldur.dataset("provider")
-
-
-@pytest.fixture(scope="module")
-def provider_data(waldur, provider):
-    """The provider data set read from Waldur's database by oracle.py."""
-    return waldur.waldur_python(provider.database, "oracle.py", "dataset")
 
 
 def test_every_host_has_the_tenants_waldur_links_it_to(tmp_path, provider, provider_data):
