@@ -600,12 +600,6 @@ def prepare():
 
 # ---------------------------------------------------------------------------------- serving
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class Gunicorn:
     """Waldur served by gunicorn on a free loopback port, from ``database`` of ``cluster``.
 
@@ -630,15 +624,25 @@ class Gunicorn:
         return self
 
     def launch(self, port=None):
-        """Start gunicorn without waiting for it to serve (``wait_until_ready``): several start together."""
-        port = port or free_port()
-        self.port = port
-        self.url = "http://127.0.0.1:%d" % port
-        with open(self.log_path, "ab") as log_file:
+        """Start gunicorn without waiting for it to serve (``wait_until_ready``): several start together.
+
+        A first start binds a free port here and hands gunicorn the bound socket (``fd://``): a port
+        merely found free could be taken by another process before gunicorn bound it."""
+        with contextlib.ExitStack() as stack:
+            if port is None:
+                listener = stack.enter_context(socket.socket())
+                listener.bind(("127.0.0.1", 0))
+                port = listener.getsockname()[1]
+                bind, inherited = "fd://%d" % listener.fileno(), (listener.fileno(),)
+            else:
+                bind, inherited = "127.0.0.1:%d" % port, ()
+            self.port = port
+            self.url = "http://127.0.0.1:%d" % port
+            log_file = stack.enter_context(open(self.log_path, "ab"))
             self.process = subprocess.Popen(  # pylint: disable=consider-using-with
                 [os.path.join(self.venv, "bin", "gunicorn"), "--config", os.path.join(HERE, "gunicorn_conf.py"),
-                 "--bind", "127.0.0.1:%d" % port, "waldur_core.server.wsgi:application"],
-                env=waldur_environment(self.cluster, self.database, self.state_dir), cwd=HERE,
+                 "--bind", bind, "waldur_core.server.wsgi:application"],
+                env=waldur_environment(self.cluster, self.database, self.state_dir), cwd=HERE, pass_fds=inherited,
                 stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file, start_new_session=True)
         _Watchdog.watch("group", self.process.pid)
         self.deadline = time.monotonic() + READY_SECONDS
