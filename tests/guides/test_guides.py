@@ -392,6 +392,15 @@ def test_installing_from_a_tarball_is_documented_where_readme_and_the_ee_file_po
             (guide, anchor)
 
 
+def test_every_tarball_a_document_names_has_the_version_of_galaxy_yml():
+    # ansible-builder only warns when additional_build_files names a tarball that is not there, and
+    # the EE is then built without the collection: a stale version in a guide fails silently.
+    version = yaml.safe_load(_read("galaxy.yml"))["version"]
+    stale = ["%s: %s" % (path, name) for path in DOC_FILES + ["meta/execution-environment.yml"]
+             for name in re.findall(r"waldur-cloud-(\d[\w.+-]*?)\.tar\.gz", _read(path)) if name != version]
+    assert not stale, "tarballs named with another version than galaxy.yml's %s:\n%s" % (version, "\n".join(stale))
+
+
 def test_the_reference_lists_ansible_doc_for_every_plugin():
     listed = set(re.findall(r"^ansible-doc (?:-t (\w+) )?waldur\.cloud\.(\w+)$", _read("docs/index.md"), re.M))
     listed = {(plugin_type or "module", name) for plugin_type, name in listed}
