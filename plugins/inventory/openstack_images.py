@@ -38,8 +38,10 @@ description:
   - Names are unique within one inventory source. A name that is unique in one run becomes shared when an image of
     the same name appears (or a filter stops hiding one), and the host is then renamed. Use O(hostname=uuid) where a
     host name must never change.
-  - All data from the API is marked unsafe, so an image named "{{ lookup('pipe', 'id') }}" stays that text in host
-    variables, O(compose) and O(keyed_groups); its host name has no braces.
+  - Every string from the API that could be a template (it has a V({) or a V(})) is marked unsafe, so an image named
+    "{{ lookup('pipe', 'id') }}" stays that text in host variables, O(compose) and O(keyed_groups), also once AWX has
+    stored it; its host name has no braces. Other text cannot be rendered into anything else, so it stays plain: in
+    C(ansible-inventory --list), which AWX stores, it is a plain string, not a C({"__ansible_unsafe": ...}) dict.
   - "Requests: the service settings and tenants (only names and uuids, with C(?field=): settings C(options) can hold
     credentials and are never fetched), one listing of the images with the filters below, and one listing per tenant
     to learn which images it has, as the API has no tenant field on an image. Pages and tenants are fetched
@@ -233,7 +235,6 @@ from ansible_collections.waldur.cloud.plugins.plugin_utils.inventory import (
     make_private,
     names_this_plugin,
     private_files,
-    template_free,
     tenant_table,
 )
 from ansible_collections.waldur.cloud.plugins.plugin_utils.unsafe import make_unsafe
@@ -418,16 +419,9 @@ class InventoryModule(WaldurPlugin, BaseInventoryPlugin, Constructable, Cacheabl
         with self.failures(path):
             images = {image["uuid"]: host_vars(image, index, data, settings, links, known)
                       for index, image in enumerate(chosen)}
-        # One call for all hosts: equal strings (keys, settings names) are wrapped once. The tenant uuids, the bulk
-        # of the data, stay plain text where they are 32 hex digits, which no template can be: wrapped, each would
-        # cost a visit in Ansible's output and be written as {"__ansible_unsafe": ...}.
-        variables = make_unsafe({uuid: {prefix + key: value for key, value in fields.items() if key != "tenant_uuids"}
+        # One call for all hosts: equal strings (keys, settings names, tenant uuids) are marked once.
+        variables = make_unsafe({uuid: {prefix + key: value for key, value in fields.items()}
                                  for uuid, fields in images.items()})
-        if data.membership is not None:
-            plain = template_free(data.membership)
-            for uuid, fields in images.items():
-                variables[uuid][prefix + "tenant_uuids"] = [
-                    plain.get(tenant) or make_unsafe(tenant) for tenant in fields["tenant_uuids"]]
         # What describes a tenant is stated once: as the variables of its group, and as one table for the
         # constructed options. A host names its tenants by uuid only.
         table = tenant_table(data)

@@ -20,13 +20,6 @@ import unicodedata
 
 from ansible.module_utils.common.text.converters import to_text
 
-try:
-    from ansible.template import trust_as_template
-except ImportError:  # ansible-core before 2.19 renders any string that is not marked unsafe
-
-    def trust_as_template(value):
-        return value
-
 from ansible_collections.waldur.cloud.plugins.module_utils.errors import WaldurConfigError
 from ansible_collections.waldur.cloud.plugins.module_utils.fit import flavors_that_boot
 from ansible_collections.waldur.cloud.plugins.module_utils.flavors import FlavorQuery
@@ -289,19 +282,6 @@ def tenant_table(data):
     if data.membership is None:
         return None
     return {row["uuid"]: tenant_vars(row) for row in data.tenants if row["uuid"] in data.membership}
-
-
-HEX_UUID = re.compile(r"[0-9a-f]{32}")
-
-
-def template_free(uuids):
-    """``{uuid: uuid}`` of those of ``uuids`` that are 32 hex digits, marked as text Ansible may template.
-
-    Such text renders to itself, so it needs no unsafe marking; marked trusted, ansible-inventory --list writes
-    it as a plain string, not as ``{"__ansible_unsafe": ...}`` (ansible-core 2.19 and later write that for every
-    untrusted string, earlier versions for every string marked unsafe).
-    """
-    return {uuid: trust_as_template(uuid) for uuid in uuids if isinstance(uuid, str) and HEX_UUID.fullmatch(uuid)}
 
 
 def host_vars(image, index, data, settings, links, known):

@@ -64,19 +64,6 @@ def unwrap(value):
     return value
 
 
-def strings_unmarked(value):
-    """Every string in ``value`` that is not inside an {"__ansible_unsafe": ...} marker."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return []
-        return [text for item in value.values() for text in strings_unmarked(item)]
-    if isinstance(value, list):
-        return [text for item in value for text in strings_unmarked(item)]
-    return []
-
-
 class Listing:
     """The output of ansible-inventory --list: hosts with their variables, groups with hosts and children."""
 
@@ -243,15 +230,29 @@ def test_a_host_with_spaces_in_its_image_name_can_be_targeted(emulator, truth, t
         assert unwrap(json.loads(completed.stdout))["waldur_name"] == name
 
 
-def test_every_string_from_the_api_is_marked_unsafe_but_the_tenant_uuids(emulator, tmp_path):
-    """Tenant uuids, the bulk of a large inventory, are 32 hex digits, which no template can be: they are written
-    plain, not as {"__ansible_unsafe": ...}."""
-    listing, _counts = list_inventory(emulator, tmp_path, name="ubuntu")
-    assert listing.hostvars
-    hostvars = listing.raw["_meta"]["hostvars"]
-    tenant_uuids = [uuid for variables in hostvars.values() for uuid in variables.pop("waldur_tenant_uuids")]
-    assert tenant_uuids and all(re.fullmatch("[0-9a-f]{32}", uuid) for uuid in tenant_uuids)
-    assert strings_unmarked(hostvars) == []
+def wrapped_strings(value):
+    """Every string in ``value`` that ansible-inventory wrote inside an {"__ansible_unsafe": ...} marker."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return [value["__ansible_unsafe"]]
+        return [text for key, item in value.items() for text in wrapped_strings(key) + wrapped_strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in wrapped_strings(item)]
+    return []
+
+
+def test_only_text_that_could_be_a_template_is_marked_unsafe(emulator, tmp_path):
+    """AWX stores what ansible-inventory --list writes: a wrapper dict for unsafe text, which it shows as the
+    variable's value. Text without a brace cannot be a template, so it is written as a plain string."""
+    listing, _counts = list_inventory(emulator, tmp_path)
+    wrapped = wrapped_strings(listing.raw)  # group variables included
+    assert wrapped and all("{" in text or "}" in text for text in wrapped)
+    hostvars = listing.hostvars
+    expected = sorted(text for variables in hostvars.values() for value in variables.values()
+                      for text in (value if isinstance(value, list) else [value])
+                      if isinstance(text, str) and ("{" in text or "}" in text))
+    assert sorted(wrapped_strings(listing.raw["_meta"]["hostvars"])) == expected
+    assert all(isinstance(variables["waldur_uuid"], str) for variables in listing.raw["_meta"]["hostvars"].values())
 
 
 # --------------------------------------------------------------------------- options and requests
