@@ -40,8 +40,9 @@ description:
     host name must never change.
   - Every string from the API that could be a template (it has a V({) or a V(})) is marked unsafe, so an image named
     "{{ lookup('pipe', 'id') }}" stays that text in host variables, O(compose) and O(keyed_groups), also once AWX has
-    stored it; its host name has no braces. Other text cannot be rendered into anything else, so it stays plain: in
-    C(ansible-inventory --list), which AWX stores, it is a plain string, not a C({"__ansible_unsafe": ...}) dict.
+    stored it; its host name has no braces. Other text cannot be rendered into anything else, so it stays plain, and
+    C(ansible-inventory --list), which AWX stores, writes it as a plain string, not as a dict with the key
+    C(__ansible_unsafe).
   - "Requests: the service settings and tenants (only names and uuids, with C(?field=): settings C(options) can hold
     credentials and are never fetched), one listing of the images with the filters below, and one listing per tenant
     to learn which images it has, as the API has no tenant field on an image. Pages and tenants are fetched
