@@ -42,7 +42,7 @@ description:
     "{{ lookup('pipe', 'id') }}" stays that text in host variables, O(compose) and O(keyed_groups), also once AWX has
     stored it; its host name has no braces. Other text cannot be rendered into anything else, so it stays plain, and
     C(ansible-inventory --list), which AWX stores, writes it as a plain string, not as a dict with the key
-    C(__ansible_unsafe).
+    C(__ansible_unsafe). What O(compose) sets follows the same rule.
   - "Requests: the service settings and tenants (only names and uuids, with C(?field=): settings C(options) can hold
     credentials and are never fetched), one listing of the images with the filters below, and one listing per tenant
     to learn which images it has, as the API has no tenant field on an image. Pages and tenants are fetched
@@ -505,10 +505,19 @@ class InventoryModule(WaldurPlugin, BaseInventoryPlugin, Constructable, Cacheabl
             direct.append(own)
         return direct or [TOP_GROUP], edges
 
+    def _set_marked_composite_vars(self, compose, variables, host, strict=False):
+        """compose, with what it sets marked as the API's data is: on ansible-core 2.19 a composed string is not
+        trusted, which ansible-inventory --list, and so AWX, writes as a {"__ansible_unsafe": ...} dict."""
+        self._set_composite_vars(compose, variables, host, strict=strict)
+        composed = self.inventory.get_host(host).vars
+        for name in compose or {}:
+            if name in composed:
+                self.inventory.set_variable(host, name, make_unsafe(composed[name]))
+
     def _construct(self, path, host, strict, shared):
         """compose, groups and keyed_groups over the host's variables and ``shared`` (the tenant table, which
         only they see); with strict, a failure names its option."""
-        steps = (("compose", self._set_composite_vars), ("groups", self._add_host_to_composed_groups),
+        steps = (("compose", self._set_marked_composite_vars), ("groups", self._add_host_to_composed_groups),
                  ("keyed_groups", self._add_host_to_keyed_groups))
         for option, step in steps:
             hostvars = self.inventory.get_host(host).get_vars()

@@ -21,6 +21,7 @@ STARTUP = 180.0
 REACTION = 120.0
 # A name that Jinja would run if the pipeline templated it: it must arrive as text.
 NEW_IMAGE = "ubuntu-26.04 {{ lookup('pipe', 'id') }}"
+SOURCE_LOG = "waldur.cloud.openstack_images - "
 
 
 def _require_rulebook():
@@ -76,18 +77,40 @@ class Output:
                 return
 
 
+class ImageListings:
+    """Counts the event source's image listings: the second means the first, the baseline, is complete."""
+
+    def __init__(self, emulator):
+        self.second = threading.Event()
+        self.count = 0
+        emulator.add_hook(self._count)
+
+    def _count(self, method, path, params):
+        if method == "GET" and path == IMAGES:
+            self.count += 1
+            if self.count >= 2:
+                self.second.set()
+
+
+def add_image_after_the_baseline(emulator, listings, process, output):
+    """Wait until the baseline listing is complete, add NEW_IMAGE, and wait for the play it starts; the image."""
+    deadline = time.monotonic() + STARTUP
+    while not listings.second.wait(1.0):
+        if process.poll() is not None or time.monotonic() > deadline:
+            output.fail("the event source did not poll twice within %s s" % STARTUP)
+    settings_uuid = next(row["uuid"] for row in emulator.dataset["service_settings"] if row["type"] == "OpenStack")
+    # -v: one line per poll after "Waiting for events".
+    visible = len(emulator.dataset["visibility"]["staff"]["default_list"])
+    output.wait_for(SOURCE_LOG + "INFO - poll: %d images, the baseline (no events for them)" % visible, REACTION)
+    added = emulator.add_image(NEW_IMAGE, settings_uuid)
+    output.wait_for(SOURCE_LOG + "INFO - poll: %d images, 1 added, 0 removed, 0 changed" % (visible + 1), REACTION)
+    output.wait_for("PLAY RECAP", REACTION)
+    return added
+
+
 def test_the_example_rulebook_runs_its_playbook_for_a_new_image(emulator, tmp_path):
     _require_rulebook()
-    listed = threading.Event()
-    listings = []
-
-    def count_listings(method, path, params):
-        if method == "GET" and path == IMAGES:
-            listings.append(path)
-            if len(listings) >= 2:
-                listed.set()
-
-    emulator.add_hook(count_listings)
+    listings = ImageListings(emulator)
     new_images_file = tmp_path / "new-images.txt"
     variables = tmp_path / "vars.yml"
     variables.write_text(yaml.safe_dump({"poll_interval": 0.2, "new_images_file": str(new_images_file)}))
@@ -103,20 +126,7 @@ def test_the_example_rulebook_runs_its_playbook_for_a_new_image(emulator, tmp_pa
         stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         output = Output(process.stdout)
-        # The second listing means the first, the baseline, is complete: what appears now is new.
-        deadline = time.monotonic() + STARTUP
-        while not listed.wait(1.0):
-            if process.poll() is not None or time.monotonic() > deadline:
-                output.fail("the event source did not poll twice within %s s" % STARTUP)
-        settings_uuid = next(row["uuid"] for row in emulator.dataset["service_settings"] if row["type"] == "OpenStack")
-        # -v: one line per poll after "Waiting for events".
-        visible = len(emulator.dataset["visibility"]["staff"]["default_list"])
-        output.wait_for("waldur.cloud.openstack_images - INFO - poll: %d images, the baseline (no events for them)" % visible,
-                        REACTION)
-        added = emulator.add_image(NEW_IMAGE, settings_uuid)
-        output.wait_for("waldur.cloud.openstack_images - INFO - poll: %d images, 1 added, 0 removed, 0 changed" % (visible + 1),
-                        REACTION)
-        output.wait_for("PLAY RECAP", REACTION)
+        added = add_image_after_the_baseline(emulator, listings, process, output)
         assert new_images_file.read_text() == "%s %s\n" % (added["uuid"], NEW_IMAGE)
         assert emulator.tokens["staff"] not in "".join(output.lines)
     finally:

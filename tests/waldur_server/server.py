@@ -89,7 +89,7 @@ def log(message):
     sys.stderr.flush()
 
 
-def _digest(*parts):
+def digest(*parts):
     hasher = hashlib.sha256()
     for part in parts:
         hasher.update(part if isinstance(part, bytes) else part.encode("utf-8"))
@@ -322,7 +322,7 @@ def _upload_validator(workdir):
 # -------------------------------------------------------------------------------------- venv
 
 def venv_dir(commit):
-    return os.path.join(CACHE_DIR, "venv-" + _digest(_read(REQUIREMENTS), UPLOAD_VALIDATOR_COMMIT, GUNICORN, commit))
+    return os.path.join(CACHE_DIR, "venv-" + digest(_read(REQUIREMENTS), UPLOAD_VALIDATOR_COMMIT, GUNICORN, commit))
 
 
 def ensure_venv():
@@ -516,7 +516,7 @@ def run_in_waldur(venv, cluster, database, state_dir, *command, **kwargs):
 
 def data_key(commit):
     shaping = [_read(os.path.join(HERE, name)) for name in ("seed.py", "hostile.py", "users.py", "django_settings.py")]
-    return _digest(commit, *shaping)
+    return digest(commit, *shaping)
 
 
 def dump_paths(commit):
