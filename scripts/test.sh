@@ -22,7 +22,7 @@
 #   molecule      extensions/molecule: one scenario per module and one for the inventory plugin, each
 #                 with its files in this checkout (scripts/molecule-test.sh says why)
 #   galaxy        build the tarball, check its content, install it, use only the installed copy
-#   ee            ansible-builder create / introspect, then the execution environment and decision
+#   ee            ansible-builder introspect, then the execution environment and decision
 #                 environment images built with ansible-builder and podman (tests/containers: a base
 #                 from Debian's packages, kept with the images in the user's podman storage), a job and
 #                 an inventory sync run in the EE as AWX runs them (read with AWX's own mem_inventory),
@@ -168,7 +168,7 @@ run_examples() {
     "$venv/bin/python" scripts/run_examples.py "$@" docs/guides/getting-started.md docs/guides/usage-reports.md
 }
 
-# ee: what ansible-builder makes of the collection, then the images built with podman (kept in the user's
+# ee: what ansible-builder reads of the collection, then the images built with podman (kept in the user's
 # storage; a warm run only checks their labels) and the tests that run jobs, syncs and a rulebook in them.
 ee() {
   bash scripts/ee-test.sh || return
@@ -262,6 +262,6 @@ stage examples "plugin EXAMPLES, docs/examples/ and guide playbooks against the 
 stage examples-2.21 "the same examples on ansible-core $(core_version .venv-2.21)" run_examples .venv-2.21
 stage molecule "molecule test, each scenario (extensions/molecule)" bash scripts/molecule-test.sh
 stage galaxy "ansible-galaxy collection build and install; use the installed copy" bash scripts/galaxy-test.sh
-stage ee "ansible-builder create and introspect; the EE and DE images built, jobs, syncs and a rulebook run in them" ee
+stage ee "ansible-builder introspect; the EE and DE images built, jobs, syncs and a rulebook run in them" ee
 stage real-server "the live suite against a real Waldur (PostgreSQL, gunicorn), make test-live with each user" real_server
 stage docs "documentation site (antsibull-docs + Sphinx)" bash scripts/docs.sh --strict
