@@ -15,7 +15,6 @@ import importlib.util
 import json
 import os
 import subprocess
-import sys
 import tarfile
 import tempfile
 from dataclasses import dataclass, field
@@ -144,7 +143,6 @@ def mem_inventory():
     spec = importlib.util.spec_from_loader("awx_mem_inventory", loader=None, origin="%s!%s" % (AWX_ARCHIVE, member))
     module = importlib.util.module_from_spec(spec)
     exec(compile(source, spec.origin, "exec"), module.__dict__)  # pylint: disable=exec-used
-    sys.modules.setdefault(spec.name, module)
     return module
 
 
